@@ -1,0 +1,44 @@
+"""Greedy and epsilon-greedy (arm control, SPEC 3 R1).
+
+``greedy``: each arm once, then the best empirical mean: pure exploitation, which is what
+outcome-based RL without exploration amounts to.
+``epsilon_greedy(eps)``: each arm once, then with probability ``eps`` a uniformly random arm,
+otherwise the best empirical mean.
+"""
+
+import numpy as np
+from numba import njit
+
+from ._stats import add_reward, new_stats
+from .base import Param, define_agent
+
+
+@njit(cache=True)
+def init(K, m, params):
+    return new_stats(K)
+
+
+@njit(cache=True)
+def greedy_index(state, t, params, out):
+    out[:] = state[2]
+
+
+@njit(cache=True)
+def epsilon_greedy_index(state, t, params, out):
+    if np.random.random() < params[0]:
+        for a in range(out.shape[0]):     # uniform scores: the argmax is a uniform random arm
+            out[a] = np.random.random()
+    else:
+        out[:] = state[2]
+
+
+@njit(cache=True)
+def update(state, arm, outcome, reward, params):
+    add_reward(state, arm, reward)
+
+
+greedy = define_agent("greedy", init=init, index=greedy_index, update=update, doc=__doc__)
+epsilon_greedy = define_agent(
+    "epsilon_greedy", init=init, index=epsilon_greedy_index, update=update, doc=__doc__,
+    params={"eps": Param(0.1, "probability of a uniformly random arm", low=0.0, high=1.0)},
+)

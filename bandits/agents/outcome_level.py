@@ -1,0 +1,35 @@
+"""Outcome-level agents: outcome control with generalization (SPEC 3 R2).
+
+The agent chooses an outcome ``o``; the environment pulls an arm drawn from pi0 restricted to
+the arms whose map is ``o``. This is the formal content of "updating one trace generalizes to
+every trace with that answer". Only deterministic instances qualify.
+
+``outcome_level_ucb(alpha)``: UCB1 over the m outcomes (each outcome once, then
+``argmax_o mean_o + sqrt(alpha ln t / N_o)``).
+``outcome_level_thompson``: Thompson sampling over the m outcomes.
+Their pseudo-regret is ``sum_t (max_o mu_o - mu_{o_t})``, which is the arm pseudo-regret of
+the pulled arms on a deterministic map.
+"""
+
+from numba import njit
+
+from . import thompson, ucb1
+from ._stats import add_reward, new_stats
+from .base import define_agent
+
+
+@njit(cache=True)
+def init(K, m, params):
+    return new_stats(m)
+
+
+@njit(cache=True)
+def update(state, arm, outcome, reward, params):
+    add_reward(state, outcome, reward)
+
+
+outcome_level_ucb = define_agent("outcome_level_ucb", init=init, index=ucb1.index, update=update,
+                                 params=ucb1.ALPHA, control="outcome", doc=__doc__)
+outcome_level_thompson = define_agent("outcome_level_thompson", init=init, index=thompson.index,
+                                      update=update, control="outcome", each_once=False,
+                                      prepare=thompson.family_params, doc=__doc__)

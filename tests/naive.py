@@ -1,0 +1,466 @@
+"""Naive, deliberately slow plain-NumPy reference implementation of the bandit agents.
+
+Used only by the test suite to cross-check the fast engine statistically.  Everything
+is done with straight Python loops over pulls, arms and outcomes; there is one small
+function per index rule, and comments quote the definitions they implement.
+
+Public API
+----------
+SimpleInstance(Q, mu, family="bernoulli", sigma=1.0, pi0=None)
+run_naive(inst, agent, params, horizon, batch=1, lam=0.0, rng=None, checkpoints=None) -> dict
+simulate_naive(inst, agent, params, horizon, runs, seed, batch=1, lam=0.0) -> dict
+
+Conventions that the definitions leave open (all documented where used):
+* An arm (or, for outcome control, an outcome) with no *observed* pull has index +inf.
+  This only matters inside the first rounds when batch > 1 (after the "each once"
+  permutation is exhausted but its results are not observed yet); ties among the +inf
+  entries are broken uniformly at random like any other tie.
+* Thompson agents draw a fresh posterior sample for every pull placed in a round.
+* epsilon_greedy: the eps coin is tossed for every placed pull; an exploration pull is
+  a uniformly random arm and ignores the batch penalty.
+* The batch penalty divides by the nominal batch size n, also in a shorter last round.
+* kl_ucb with family "gaussian": the empirical mean is clipped to [0, 1] before the
+  Bernoulli KL is used.
+* outcome_thompson with family "gaussian": theta_o ~ Normal(S_o/(N_o+1), sigma^2/(N_o+1)).
+* Outcome control: only outcomes o with positive pi0 mass on {a : phi(a) = o} can be
+  chosen (the "each once" phase permutes those; the others get index -inf).  If every
+  outcome is reachable this is exactly "over the m outcomes".
+* Metrics: "regret" and "distinct" count every pull made so far (including pulls of the
+  current round whose results the agent has not seen yet); "pass_regret" and
+  "round_distinct" count completed rounds only; "round_distinct" is 0.0 when no round is
+  completed yet.  The last (possibly shorter) round is completed at its last pull.
+"""
+
+import math
+
+import numpy as np
+
+FAMILIES = ("bernoulli", "gaussian", "verifiable")
+ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
+              "outcome_ucb", "outcome_thompson")
+OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson")
+AGENTS = ARM_AGENTS + OUTCOME_AGENTS
+# Agents documented with "No initial phase".
+NO_INITIAL_PHASE = ("thompson", "outcome_thompson", "outcome_level_thompson")
+METRICS = ("regret", "distinct", "pass_regret", "round_distinct")
+
+
+# ----------------------------------------------------------------------------------
+# A tiny instance class so this file can be exercised on its own.
+# ----------------------------------------------------------------------------------
+class SimpleInstance:
+    """Q: K x m outcome distributions per arm; mu: length-m outcome means."""
+
+    def __init__(self, Q, mu, family="bernoulli", sigma=1.0, pi0=None):
+        self.Q = np.array(Q, dtype=np.float64, ndmin=2)
+        self.mu = np.array(mu, dtype=np.float64).ravel()
+        self.K, self.m = self.Q.shape
+        if self.mu.shape != (self.m,):
+            raise ValueError("mu must have length m = Q.shape[1]")
+        if not np.allclose(self.Q.sum(axis=1), 1.0) or (self.Q < 0).any():
+            raise ValueError("every row of Q must be a probability distribution")
+        if family not in FAMILIES:
+            raise ValueError(f"family must be one of {FAMILIES}")
+        self.family = family
+        self.sigma = float(sigma)
+        if pi0 is None:
+            pi0 = np.full(self.K, 1.0 / self.K)
+        self.pi0 = np.array(pi0, dtype=np.float64).ravel()
+        if self.pi0.shape != (self.K,):
+            raise ValueError("pi0 must have length K")
+        # deterministic if every row of Q is one-hot
+        self.deterministic = bool(np.all((self.Q == 0.0) | (self.Q == 1.0))
+                                  and np.all((self.Q == 1.0).sum(axis=1) == 1))
+        self.phi = np.argmax(self.Q, axis=1).astype(np.int64) if self.deterministic else None
+
+    @property
+    def theta(self):
+        return self.Q @ self.mu
+
+    def __repr__(self):
+        return (f"SimpleInstance(K={self.K}, m={self.m}, family={self.family!r}, "
+                f"deterministic={self.deterministic})")
+
+
+# ----------------------------------------------------------------------------------
+# Small helpers
+# ----------------------------------------------------------------------------------
+def argmax_random(index, rng):
+    """Ties are broken uniformly at random: rng.choice over flatnonzero(index == max)."""
+    index = np.asarray(index, dtype=np.float64)
+    return int(rng.choice(np.flatnonzero(index == index.max())))
+
+
+def draw_reward(inst, o, rng):
+    """Reward given outcome o: Bernoulli(mu_o); Normal(mu_o, sigma); or exactly mu_o."""
+    mu_o = float(inst.mu[o])
+    if inst.family == "bernoulli":
+        return 1.0 if rng.random() < mu_o else 0.0
+    if inst.family == "gaussian":
+        return float(rng.normal(mu_o, inst.sigma))
+    if inst.family == "verifiable":
+        return mu_o
+    raise ValueError(f"unknown family {inst.family!r}")
+
+
+def bernoulli_kl(p, q):
+    """kl(p, q) = p ln(p/q) + (1-p) ln((1-p)/(1-q)), with 0 ln 0 = 0."""
+    q = min(max(q, 1e-15), 1.0 - 1e-15)
+    value = 0.0
+    if p > 0.0:
+        value += p * math.log(p / q)
+    if p < 1.0:
+        value += (1.0 - p) * math.log((1.0 - p) / (1.0 - q))
+    return value
+
+
+def posterior_sample(family, sigma, S, N, rng):
+    """One Thompson sample for a cell with reward sum S over N observations.
+
+    bernoulli / verifiable: Beta(1 + S, 1 + N - S).
+    gaussian: Normal(S/(N+1), sigma^2/(N+1))  (Agrawal-Goyal).
+    """
+    if family == "gaussian":
+        return float(rng.normal(S / (N + 1.0), sigma / math.sqrt(N + 1.0)))
+    return float(rng.beta(1.0 + S, 1.0 + N - S))
+
+
+class State:
+    """Observed statistics (updated only at the end of each round)."""
+
+    def __init__(self, K, m):
+        self.N_arm = np.zeros(K)          # N_a: observed pulls of arm a
+        self.S_arm = np.zeros(K)          # S_a: sum of rewards of arm a
+        self.counts = np.zeros((K, m))    # times arm a produced outcome o
+        self.N_out = np.zeros(m)          # N_o: observed pulls (any arm) with outcome o
+        self.S_out = np.zeros(m)          # S_o: sum of rewards over those pulls
+
+    def update(self, a, o, r):
+        self.N_arm[a] += 1
+        self.S_arm[a] += r
+        self.counts[a, o] += 1
+        self.N_out[o] += 1
+        self.S_out[o] += r
+
+    def qhat(self):
+        """Qhat[a, o] = (times arm a produced outcome o) / N_a; all zeros if N_a = 0."""
+        K, m = self.counts.shape
+        Qhat = np.zeros((K, m))
+        for a in range(K):
+            if self.N_arm[a] > 0:
+                Qhat[a] = self.counts[a] / self.N_arm[a]
+        return Qhat
+
+
+# ----------------------------------------------------------------------------------
+# Index rules (one function per agent).  t = number of observed pulls.
+# ----------------------------------------------------------------------------------
+def index_greedy(inst, state, t, params, rng):
+    """argmax of empirical mean reward (unobserved arm: +inf)."""
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        if state.N_arm[a] == 0:
+            index[a] = math.inf
+        else:
+            index[a] = state.S_arm[a] / state.N_arm[a]
+    return index
+
+
+def index_ucb1(inst, state, t, params, rng):
+    """argmax mean_a + sqrt(alpha ln t / N_a)."""
+    alpha = float(params.get("alpha", 2.0))
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        N = state.N_arm[a]
+        if N == 0:
+            index[a] = math.inf
+        else:
+            index[a] = state.S_arm[a] / N + math.sqrt(alpha * math.log(t) / N)
+    return index
+
+
+def kl_upper(mean, N, rhs):
+    """max{ q in [mean, 1] : N kl(mean, q) <= rhs }, bisection to 1e-9."""
+    if mean >= 1.0:
+        return 1.0
+    if rhs <= 0.0:
+        return mean      # only q = mean satisfies N kl <= 0 (or nothing does)
+    lo, hi = mean, 1.0   # invariant: lo is feasible
+    while hi - lo > 1e-9:
+        mid = 0.5 * (lo + hi)
+        if N * bernoulli_kl(mean, mid) <= rhs:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def index_kl_ucb(inst, state, t, params, rng):
+    """u_a = max{ q in [mean_a, 1] : N_a kl(mean_a, q) <= ln t + c ln ln t }.
+
+    ln ln t is treated as 0 when t < 3.  Gaussian: mean clipped to [0, 1].
+    """
+    c = float(params.get("c", 0.0))
+    lnlnt = math.log(math.log(t)) if t >= 3 else 0.0
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        N = state.N_arm[a]
+        if N == 0:
+            index[a] = math.inf
+            continue
+        rhs = math.log(t) + c * lnlnt
+        mean = min(max(state.S_arm[a] / N, 0.0), 1.0)
+        index[a] = kl_upper(mean, N, rhs)
+    return index
+
+
+def index_thompson(inst, state, t, params, rng):
+    """Beta(1 + S_a, 1 + N_a - S_a) sample per arm (gaussian: Normal(S_a/(N_a+1), sigma^2/(N_a+1)))."""
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        index[a] = posterior_sample(inst.family, inst.sigma, state.S_arm[a], state.N_arm[a], rng)
+    return index
+
+
+def index_outcome_ucb(inst, state, t, params, rng):
+    """index_a = sum_o Qhat[a,o] (mean_o + sqrt(alpha ln t / N_o)) + sqrt(alpha ln t / N_a).
+
+    Terms with Qhat[a,o] = 0 contribute nothing; the last term is dropped when
+    inst.deterministic is True.
+    """
+    alpha = float(params.get("alpha", 2.0))
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        N_a = state.N_arm[a]
+        if N_a == 0:
+            index[a] = math.inf
+            continue
+        total = 0.0
+        for o in range(inst.m):
+            q = state.counts[a, o] / N_a
+            if q == 0.0:
+                continue
+            N_o = state.N_out[o]   # >= counts[a, o] > 0
+            mean_o = state.S_out[o] / N_o
+            total += q * (mean_o + math.sqrt(alpha * math.log(t) / N_o))
+        if not inst.deterministic:
+            total += math.sqrt(alpha * math.log(t) / N_a)
+        index[a] = total
+    return index
+
+
+def index_outcome_thompson(inst, state, t, params, rng):
+    """theta_o ~ Beta(1 + S_o, 1 + N_o - S_o) (pooled over arms);
+    q_a ~ Dirichlet(1 + counts of outcomes of arm a); index_a = sum_o q_a[o] theta_o."""
+    theta = np.empty(inst.m)
+    for o in range(inst.m):
+        theta[o] = posterior_sample(inst.family, inst.sigma, state.S_out[o], state.N_out[o], rng)
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        q_a = rng.dirichlet(1.0 + state.counts[a])
+        total = 0.0
+        for o in range(inst.m):
+            total += q_a[o] * theta[o]
+        index[a] = total
+    return index
+
+
+def index_outcome_level_ucb(inst, state, t, params, rng, reachable):
+    """UCB1 over outcomes: mean_o + sqrt(alpha ln t / N_o)."""
+    alpha = float(params.get("alpha", 2.0))
+    index = np.empty(inst.m)
+    for o in range(inst.m):
+        N = state.N_out[o]
+        if not reachable[o]:
+            index[o] = -math.inf
+        elif N == 0:
+            index[o] = math.inf
+        else:
+            index[o] = state.S_out[o] / N + math.sqrt(alpha * math.log(t) / N)
+    return index
+
+
+def index_outcome_level_thompson(inst, state, t, params, rng, reachable):
+    """Thompson over outcomes: Beta(1 + S_o, 1 + N_o - S_o) (gaussian as for thompson)."""
+    index = np.empty(inst.m)
+    for o in range(inst.m):
+        if not reachable[o]:
+            index[o] = -math.inf
+        else:
+            index[o] = posterior_sample(inst.family, inst.sigma, state.S_out[o], state.N_out[o], rng)
+    return index
+
+
+ARM_INDEX = {
+    "greedy": index_greedy,
+    "epsilon_greedy": index_greedy,
+    "ucb1": index_ucb1,
+    "kl_ucb": index_kl_ucb,
+    "thompson": index_thompson,
+    "outcome_ucb": index_outcome_ucb,
+    "outcome_thompson": index_outcome_thompson,
+}
+OUTCOME_INDEX = {
+    "outcome_level_ucb": index_outcome_level_ucb,
+    "outcome_level_thompson": index_outcome_level_thompson,
+}
+
+
+# ----------------------------------------------------------------------------------
+# One run
+# ----------------------------------------------------------------------------------
+def run_naive(inst, agent, params, horizon, batch=1, lam=0.0, rng=None, checkpoints=None):
+    """Run one agent for `horizon` pulls.  Returns a dict of float arrays, one value per
+    checkpoint (pull count; default [horizon]), taken right after that pull."""
+    if agent not in AGENTS:
+        raise ValueError(f"unknown agent {agent!r}; expected one of {AGENTS}")
+    if inst.family not in FAMILIES:
+        raise ValueError(f"unknown family {inst.family!r}")
+    params = dict(params or {})
+    if "epsilon" in params and "eps" not in params:
+        params["eps"] = params["epsilon"]
+    horizon = int(horizon)
+    batch = int(batch)
+    lam = float(lam)
+    if horizon < 1 or batch < 1 or lam < 0:
+        raise ValueError("need horizon >= 1, batch >= 1, lam >= 0")
+    if rng is None:
+        rng = np.random.default_rng()
+    if checkpoints is None:
+        checkpoints = [horizon]
+    checkpoints = [int(c) for c in checkpoints]
+    if any(c < 1 or c > horizon for c in checkpoints):
+        raise ValueError("checkpoints must lie in [1, horizon]")
+
+    K, m = int(inst.K), int(inst.m)
+    Q = np.asarray(inst.Q, dtype=np.float64)
+    mu = np.asarray(inst.mu, dtype=np.float64)
+    theta = Q @ mu                        # arm means
+    gap = theta.max() - theta             # pseudo-regret of a pull of arm a
+    outcome_control = agent in OUTCOME_AGENTS
+
+    if outcome_control:
+        if not inst.deterministic:
+            raise ValueError("outcome-control agents need a deterministic instance")
+        phi = np.asarray(inst.phi, dtype=np.int64)
+        pi0 = np.asarray(inst.pi0, dtype=np.float64)
+        # outcome o can be chosen only if pi0 puts mass on {a : phi(a) = o}
+        reachable = np.array([pi0[phi == o].sum() > 0 for o in range(m)])
+        choices = np.flatnonzero(reachable)
+    else:
+        choices = np.arange(K)
+
+    # "each arm once": the first pulls visit the choices in a random order
+    # (a random permutation drawn at the start of the run)
+    if agent in NO_INITIAL_PHASE:
+        initial_queue = []
+    else:
+        initial_queue = [int(x) for x in rng.permutation(choices)]
+
+    state = State(K, m)
+    eps = float(params.get("eps", 0.1))
+
+    # metrics
+    regret = 0.0
+    seen = np.zeros(m, dtype=bool)
+    rounds_done = 0
+    failed_rounds = 0          # completed rounds with no pull on an outcome with mu_o == 1
+    round_distinct_sum = 0.0
+    recorded = {}
+    wanted = set(checkpoints)
+
+    pulls = 0
+    while pulls < horizon:
+        n_this = min(batch, horizon - pulls)   # last round may be shorter
+        t = pulls                              # observed pulls at round start
+        Qhat = state.qhat()                    # stale, fixed during the round
+        c = np.zeros(m)                        # penalty counts for this round
+        round_results = []
+        round_outcomes = np.zeros(m, dtype=bool)
+
+        for j in range(n_this):
+            # ---- the agent places one pull -------------------------------------
+            if initial_queue:
+                choice = initial_queue.pop(0)
+            elif agent == "epsilon_greedy" and rng.random() < eps:
+                # "with prob eps a uniformly random arm"
+                choice = int(rng.integers(K))
+            else:
+                if outcome_control:
+                    index = OUTCOME_INDEX[agent](inst, state, t, params, rng, reachable)
+                    if lam > 0:
+                        # index_o - lam c_o / n
+                        index = index - lam * c / batch
+                else:
+                    index = ARM_INDEX[agent](inst, state, t, params, rng)
+                    if lam > 0:
+                        # index_a - (lam/n) sum_o Qhat[a,o] c_o
+                        penalty = np.zeros(K)
+                        for a in range(K):
+                            for o in range(m):
+                                penalty[a] += Qhat[a, o] * c[o]
+                        index = index - (lam / batch) * penalty
+                choice = argmax_random(index, rng)
+
+            # ---- the environment ------------------------------------------------
+            if outcome_control:
+                o = choice
+                # arm drawn from pi0 restricted to {a : phi(a) = o}, renormalised
+                w = np.where(phi == o, pi0, 0.0)
+                a = int(rng.choice(K, p=w / w.sum()))
+                c[o] += 1.0    # times o was already chosen in this round
+            else:
+                a = choice
+                o = int(rng.choice(m, p=Q[a] / Q[a].sum()))
+                c += Qhat[a]   # c_o = sum over placed pulls b of Qhat[b, o]
+            r = draw_reward(inst, o, rng)
+            round_results.append((a, o, r))
+
+            # ---- per-pull metrics -----------------------------------------------
+            pulls += 1
+            regret += gap[a]
+            seen[o] = True
+            round_outcomes[o] = True
+
+            # ---- end of round: the agent observes all results -------------------
+            if j == n_this - 1:
+                for (aa, oo, rr) in round_results:
+                    state.update(aa, oo, rr)
+                rounds_done += 1
+                if not any(mu[oo] == 1.0 for (_, oo, _) in round_results):
+                    failed_rounds += 1
+                round_distinct_sum += float(round_outcomes.sum())
+
+            if pulls in wanted:
+                recorded[pulls] = {
+                    "regret": regret,
+                    "distinct": float(seen.sum()),
+                    "pass_regret": float(failed_rounds),
+                    "round_distinct": (round_distinct_sum / rounds_done) if rounds_done else 0.0,
+                }
+
+    return {key: np.array([recorded[cp][key] for cp in checkpoints], dtype=np.float64)
+            for key in METRICS}
+
+
+def simulate_naive(inst, agent, params, horizon, runs, seed, batch=1, lam=0.0):
+    """`runs` independent runs (child seeds spawned from `seed`); returns a dict of
+    arrays of shape (runs,) with the metrics at the final pull."""
+    children = np.random.SeedSequence(seed).spawn(int(runs))
+    out = {key: np.zeros(int(runs)) for key in METRICS}
+    for i, child in enumerate(children):
+        res = run_naive(inst, agent, params, horizon, batch=batch, lam=lam,
+                        rng=np.random.default_rng(child))
+        for key in METRICS:
+            out[key][i] = res[key][-1]
+    return out
+
+
+if __name__ == "__main__":
+    inst = SimpleInstance(np.eye(3), [0.3, 0.5, 0.7])
+    res = simulate_naive(inst, "ucb1", {"alpha": 2.0}, horizon=1000, runs=20, seed=0)
+    print(inst, "ucb1 T=1000 runs=20:",
+          {k: round(float(v.mean()), 3) for k, v in res.items()})
+    one = run_naive(inst, "ucb1", {}, 1000, rng=np.random.default_rng(1),
+                    checkpoints=[10, 100, 1000])
+    print("checkpoints [10, 100, 1000]:", {k: v.tolist() for k, v in one.items()})
