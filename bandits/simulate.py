@@ -26,7 +26,12 @@ def default_checkpoints(horizon: int, batch: int = 1, count: int = 100) -> np.nd
     With rounds of ``batch`` pulls they are moved up to the end of their round, so that the
     round metrics (pass regret, distinct outcomes per round) are read on whole rounds.
     """
-    points = np.unique(np.round(np.geomspace(1, horizon, count)).astype(np.int64))
+    count = min(count, horizon)
+    asked = count
+    points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
+    while len(points) < count:  # small counts collide after rounding: ask for more points
+        asked += count - len(points)
+        points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
     if batch > 1:
         points = np.minimum(np.ceil(points / batch).astype(np.int64) * batch, horizon)
     return np.unique(np.append(points, horizon))

@@ -1,0 +1,257 @@
+"""Speed benchmark: the compiled UCB1 run loop against plain C and vectorised NumPy.
+
+What is measured, all on one problem (K = 10 Bernoulli arms, means ``linspace(0.1, 0.9, 10)``,
+each arm its own outcome, UCB1 with alpha = 2):
+
+1. Numba engine: ``bandits.simulate(..., n_jobs=1)`` and ``n_jobs=2``, after a warm-up call,
+   best of ``--repeats`` timings; reported as pulls per second (horizon x runs / seconds).
+2. Compile time: in fresh subprocesses sharing a new, empty ``NUMBA_CACHE_DIR``, the first
+   ``simulate`` call of a tiny run, once cold (compiles) and once again (loads the disk cache).
+3. The plain-C reference loop ``ucb1_ref.c`` (compiled with ``gcc -O2`` into a temporary
+   directory) with the same K, T and R; skipped, with a one-line reason, if gcc or the source
+   is missing.
+4. A vectorised NumPy UCB1 (runs as rows, a Python loop over time) at ``--numpy-horizon``.
+
+It prints a table of the timings and the ratios numba(1 thread)/C (target >= 2),
+numba(2 threads)/numba(1 thread) (target >= 1.8) and numba/NumPy, with mean final regret of
+each implementation as a sanity check.
+
+Run::
+
+    python -m bandits.bench [--horizon 1000000] [--runs 4] [--numpy-horizon 100000]
+                            [--repeats 3] [--c-source PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+K = 10
+MEANS = np.linspace(0.1, 0.9, K)
+PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+C_RELATIVE = pathlib.Path("..") / "shared" / "bench" / "ucb1_ref.c"
+TARGET_C = 2.0
+TARGET_THREADS = 1.8
+
+# Code run in a fresh interpreter to time the first simulate call (see compile_times).
+_COMPILE_PROBE = """
+import json, time
+t0 = time.perf_counter()
+import numpy as np, bandits
+t1 = time.perf_counter()
+inst = bandits.instances.from_arrays(phi=np.arange(10), mu=np.linspace(0.1, 0.9, 10), family="bernoulli")
+bandits.simulate(inst, "ucb1", horizon=100, runs=2, seed=0, n_jobs=1, checkpoints=[100])
+t2 = time.perf_counter()
+print(json.dumps({"import": t1 - t0, "first_call": t2 - t1}))
+"""
+
+
+# ----------------------------------------------------------------------------- timing helpers
+
+def best_of(fn, repeats):
+    """Run ``fn()`` ``repeats`` times; return (shortest wall time in seconds, last result)."""
+    best, result = float("inf"), None
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def make_instance():
+    """The benchmark instance: K Bernoulli arms, each its own outcome (the C loop's problem)."""
+    import bandits
+
+    return bandits.instances.from_arrays(phi=np.arange(K), mu=MEANS, family="bernoulli")
+
+
+# ----------------------------------------------------------------------------- 1. Numba engine
+
+def numba_run(inst, horizon, runs, n_jobs):
+    """One ``simulate`` call of UCB1 (alpha=2); returns the mean final pseudo-regret."""
+    import bandits
+
+    res = bandits.simulate(inst, "ucb1", horizon=horizon, runs=runs, seed=0, n_jobs=n_jobs,
+                           checkpoints=[horizon], alpha=2.0)
+    return float(res.regret[:, -1].mean())
+
+
+def bench_numba(horizon, runs, n_jobs, repeats):
+    """Best-of-``repeats`` seconds and mean final regret of the engine with ``n_jobs`` threads."""
+    inst = make_instance()
+    numba_run(inst, min(horizon, 100), min(runs, 2), n_jobs)  # warm-up: compile / load cache
+    return best_of(lambda: numba_run(inst, horizon, runs, n_jobs), repeats)
+
+
+# ----------------------------------------------------------------------------- 2. compile time
+
+def _probe(cache_dir):
+    """Time the first simulate call in a fresh interpreter using ``cache_dir`` as Numba cache."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache_dir))
+    proc = subprocess.run([sys.executable, "-c", _COMPILE_PROBE], env=env, cwd=REPO_ROOT,
+                          capture_output=True, text=True, check=True)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def compile_times():
+    """(cold, cached) first-call seconds, from two fresh processes sharing a new cache dir."""
+    with tempfile.TemporaryDirectory(prefix="bandits-numba-cache-") as cache_dir:
+        cold = _probe(cache_dir)
+        warm = _probe(cache_dir)
+    return cold, warm
+
+
+# ----------------------------------------------------------------------------- 3. C reference
+
+def find_c_source(explicit=None):
+    """(path of ucb1_ref.c or None, where it was looked for): ``explicit`` if given, else
+    ../shared/bench/ucb1_ref.c relative to the working directory, then to the repository root."""
+    if explicit is not None:
+        path = pathlib.Path(explicit)
+        return (path if path.is_file() else None), str(path)
+    candidates = [(base / C_RELATIVE).resolve() for base in (pathlib.Path.cwd(), REPO_ROOT)]
+    found = next((path for path in candidates if path.is_file()), None)
+    return found, " or ".join(dict.fromkeys(map(str, candidates)))
+
+
+def bench_c(source, horizon, runs, repeats):
+    """Compile and run the C loop; returns (pulls/s, mean regret), or why it was skipped.
+
+    ``source`` is a :func:`find_c_source` pair. The C program times itself, so the best of
+    ``repeats`` reported rates is kept.
+    """
+    source, looked = source
+    if source is None:
+        return f"ucb1_ref.c not found (looked for {looked}; see --c-source)"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        return "gcc not found on PATH"
+    with tempfile.TemporaryDirectory(prefix="bandits-ucb1-ref-") as tmp:
+        src = pathlib.Path(tmp) / "ucb1_ref.c"
+        exe = pathlib.Path(tmp) / "ucb1_ref"
+        shutil.copy(source, src)
+        build = subprocess.run([gcc, "-O2", "-o", str(exe), str(src), "-lm"], capture_output=True, text=True)
+        if build.returncode != 0:
+            return f"gcc failed: {build.stderr.strip().splitlines()[-1] if build.stderr.strip() else build.returncode}"
+        best_rate, regret = 0.0, float("nan")
+        for _ in range(max(1, repeats)):
+            out = subprocess.run([str(exe), str(K), str(horizon), str(runs)], capture_output=True, text=True)
+            if out.returncode != 0:
+                return f"ucb1_ref exited with status {out.returncode}"
+            rate, regret = (float(v) for v in out.stdout.split()[:2])
+            best_rate = max(best_rate, rate)
+    return best_rate, regret
+
+
+# ----------------------------------------------------------------------------- 4. NumPy UCB1
+
+def numpy_ucb1(horizon, runs, seed=0, alpha=2.0):
+    """Vectorised UCB1: ``runs`` runs as rows, one Python iteration per pull.
+
+    Each arm once first, then ``argmax mean + sqrt(alpha ln t / N)`` (t = pulls so far, ties to
+    the lowest index, as in the C loop). Returns the mean final pseudo-regret.
+    """
+    rng = np.random.default_rng(seed)
+    rows = np.arange(runs)
+    counts = np.zeros((runs, K))
+    sums = np.zeros((runs, K))
+    gaps = MEANS.max() - MEANS
+    regret = np.zeros(runs)
+    for t in range(horizon):
+        if t < K:
+            arm = np.full(runs, t)
+        else:
+            arm = np.argmax(sums / counts + np.sqrt(alpha * np.log(t) / counts), axis=1)
+        reward = rng.random(runs) < MEANS[arm]
+        counts[rows, arm] += 1.0
+        sums[rows, arm] += reward
+        regret += gaps[arm]
+    return float(regret.mean())
+
+
+# ----------------------------------------------------------------------------- report
+
+def ratio_line(label, value, target=None):
+    """One formatted ratio line, with the target verdict where a target applies."""
+    if value is None:
+        return f"  {label:<34} n/a"
+    verdict = "" if target is None else f"  (target >= {target:g}: {'target met' if value >= target else 'below target'})"
+    return f"  {label:<34} {value:7.2f}{verdict}"
+
+
+def print_table(rows):
+    """Aligned table of (implementation, T, R, seconds, pulls/s, mean final regret) rows."""
+    print(f"{'implementation':<22}{'T':>10}{'runs':>6}{'seconds':>10}{'pulls/s':>14}{'mean regret':>13}")
+    for name, horizon, runs, secs, rate, regret in rows:
+        secs_txt = "-" if secs is None else f"{secs:.3f}"
+        print(f"{name:<22}{horizon:>10}{runs:>6}{secs_txt:>10}{rate:>14.3e}{regret:>13.1f}")
+
+
+def parse_args(argv=None):
+    """Command-line options."""
+    p = argparse.ArgumentParser(prog="python -m bandits.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument("--horizon", type=int, default=1_000_000, help="pulls per run T (numba and C)")
+    p.add_argument("--runs", type=int, default=4, help="independent runs R")
+    p.add_argument("--numpy-horizon", type=int, default=100_000, help="pulls per run for the NumPy loop")
+    p.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept")
+    p.add_argument("--c-source", default=None, help="path of ucb1_ref.c (default: ../shared/bench/ucb1_ref.c)")
+    args = p.parse_args(argv)
+    for name in ("horizon", "runs", "numpy_horizon", "repeats"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1")
+    return args
+
+
+def main(argv=None):
+    """Run every measurement and print the table and ratios."""
+    args = parse_args(argv)
+    T, R = args.horizon, args.runs
+    print(f"UCB1 (alpha=2), K={K} Bernoulli arms, means linspace(0.1, 0.9, {K}); "
+          f"best of {args.repeats}; {os.cpu_count()} cores")
+    cold, warm = compile_times()
+    print(f"compile: cold first call {cold['first_call']:.2f} s, from disk cache {warm['first_call']:.2f} s "
+          f"(import bandits {warm['import']:.2f} s)")
+
+    s1, reg1 = bench_numba(T, R, 1, args.repeats)
+    s2, reg2 = bench_numba(T, R, 2, args.repeats)
+    rate1, rate2 = T * R / s1, T * R / s2
+    rows = [("numba, 1 thread", T, R, s1, rate1, reg1), ("numba, 2 threads", T, R, s2, rate2, reg2)]
+
+    c = bench_c(find_c_source(args.c_source), T, R, args.repeats)
+    rate_c = None
+    if isinstance(c, str):
+        print(f"C comparison skipped: {c}")
+    else:
+        rate_c, reg_c = c
+        rows.append(("C (gcc -O2)", T, R, T * R / rate_c, rate_c, reg_c))  # seconds from C's own clock
+
+    Tn = args.numpy_horizon
+    sn, regn = best_of(lambda: numpy_ucb1(Tn, R), args.repeats)
+    rate_np = Tn * R / sn
+    rows.append(("numpy (vectorised)", Tn, R, sn, rate_np, regn))
+
+    print()
+    print_table(rows)
+    print()
+    print("ratios (pulls/s):")
+    print(ratio_line("numba 1 thread / C", None if rate_c is None else rate1 / rate_c, TARGET_C))
+    print(ratio_line("numba 2 threads / numba 1 thread", rate2 / rate1, TARGET_THREADS))
+    print(ratio_line("numba 1 thread / numpy", rate1 / rate_np))
+    if rate_c is not None:
+        print(f"mean final regret at T={T}: numba {reg1:.1f}, C {reg_c:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
