@@ -3,10 +3,10 @@
 :func:`_run_loop` is written once, in plain Python-over-NumPy that Numba compiles. It calls
 three global names, ``INIT``, ``INDEX`` and ``UPDATE``; :func:`runner` makes a copy of it
 whose globals are bound to one agent's functions and compiles that copy with
-``@njit(cache=True, nogil=True)``. Numba then inlines the agent into the loop, so a built-in
-and a user-defined agent run at the same speed, and the copy's name carries a hash of the
-engine's and the agent's code, so its on-disk cache is found by the next process and never
-reused after either changes. (Passing the agent functions as arguments would also compile,
+``@njit(cache=True, nogil=True)``, with the agent's functions inlined into it (Numba IR
+inlining), so a built-in and a user-defined agent run at the same speed. The copy's name
+carries a hash of the engine's and the agent's code, so its on-disk cache is found by the next
+process and never reused after either changes. (Passing the agent functions as arguments would also compile,
 but Numba cannot find such a function in its cache from another process.)
 
 One call of the loop simulates a block of independent runs; each run seeds Numba's generator
@@ -73,14 +73,13 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
      group_ptr, group_arms, group_cdf) = env
     K, m = q_cdf.shape
     n_choices = K if control == 0 else m
-    penalise = lam > 0.0
+    penalise = lam > 0.0 and n > 1  # the first pull of a round is never penalised
     n_ckpt = checkpoints.shape[0]
     for r in range(seeds.shape[0]):
         np.random.seed(seeds[r])
         state = INIT(K, m, params)  # noqa: F821 - bound by runner()
         order = np.random.permutation(n_choices)
         scores = np.empty(n_choices)
-        chosen = np.empty(n, np.int64)
         arms = np.empty(n, np.int64)
         outcomes = np.empty(n, np.int64)
         rewards = np.empty(n)
@@ -96,13 +95,16 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
         regret = pass_regret = round_distinct_sum = 0.0
         while observed < T:
             nb = min(n, T - observed)
-            # 1. place the round's pulls on the state of the round start
+            # 1. place the round's pulls one by one on the state of the round start, and play
+            #    each at once: the agent sees none of the round's results before it ends
             n_touched = 0
+            round_hit = False
+            round_distinct = 0
             for j in range(nb):
                 if each_once and placed < n_choices:
                     choice = order[placed]
                 else:
-                    INDEX(state, observed, params, scores)  # noqa: F821
+                    INDEX(state, observed - j, params, scores)  # noqa: F821
                     if penalise:
                         for c in range(n_choices):
                             cost = 0.0
@@ -116,7 +118,6 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                             scores[c] -= lam / n * cost
                     choice = argmax_random_ties(scores)
                 placed += 1
-                chosen[j] = choice
                 if penalise:
                     if control == 1:
                         predicted[choice] += 1.0
@@ -127,19 +128,18 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                                     touched[n_touched] = o
                                     n_touched += 1
                                 predicted[o] += seen_ao[choice, o] / pulls_a[choice]
-            # 2. play them
-            round_hit = False
-            round_distinct = 0
-            for j in range(nb):
+                # the environment
                 if control == 0:
-                    a = chosen[j]
+                    a = choice
                 else:
-                    c = chosen[j]
-                    a = group_arms[draw_categorical(group_cdf, group_ptr[c], group_ptr[c + 1])]
+                    a = group_arms[draw_categorical(group_cdf, group_ptr[choice], group_ptr[choice + 1])]
                 o = phi[a] if det else draw_categorical(q_cdf[a], 0, m)
-                arms[j] = a
-                outcomes[j] = o
-                rewards[j] = draw_reward(family, mu[o], sigma)
+                reward = draw_reward(family, mu[o], sigma)
+                if n == 1:  # a round of one pull: learn at once
+                    UPDATE(state, a, o, reward, params)  # noqa: F821
+                else:
+                    arms[j], outcomes[j], rewards[j] = a, o, reward
+                # metrics
                 regret += gaps[a]
                 if not found[o]:
                     found[o] = True
@@ -147,7 +147,8 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                 if round_mark[o] != rounds:
                     round_mark[o] = rounds
                     round_distinct += 1
-                round_hit = round_hit or correct[o]
+                if correct[o]:
+                    round_hit = True
                 observed += 1
                 if j == nb - 1:
                     rounds += 1
@@ -160,8 +161,8 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                     out[r, 2, k] = pass_regret
                     out[r, 3, k] = round_distinct_sum / rounds if rounds > 0 else np.nan
                     k += 1
-            # 3. learn from the round
-            for j in range(nb):
+            # 2. learn from the round
+            for j in range(nb if n > 1 else 0):
                 UPDATE(state, arms[j], outcomes[j], rewards[j], params)  # noqa: F821
                 if penalise and control == 0:
                     seen_ao[arms[j], outcomes[j]] += 1.0
@@ -182,7 +183,10 @@ def runner(spec):
     key = f"run_{spec.name}_{spec.fingerprint()}_{_ENGINE_HASH}"
     fn = _RUNNERS.get(key)
     if fn is None:
-        bound = dict(_run_loop.__globals__, INIT=spec.init, INDEX=spec.index, UPDATE=spec.update)
+        # inline copies of the agent's functions: the call sits in the innermost loop
+        inline = {name: njit(inline="always")(fn.py_func)
+                  for name, fn in (("INIT", spec.init), ("INDEX", spec.index), ("UPDATE", spec.update))}
+        bound = dict(_run_loop.__globals__, **inline)
         py = types.FunctionType(_run_loop.__code__, bound, key)
         py.__qualname__ = key
         fn = _RUNNERS[key] = njit(cache=True, nogil=True)(py)

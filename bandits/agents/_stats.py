@@ -1,20 +1,22 @@
 """Running reward statistics per key (arm or outcome), shared by the index agents.
 
 A stats tuple is ``(counts, sums, means, inv_sqrt_counts)``, four float arrays of one length.
-Keeping ``means`` and ``1 / sqrt(counts)`` up to date on each update makes an index such as
-UCB1's a single fused multiply-add per key per pull.
+An unseen key has mean ``+inf`` and ``1 / sqrt(count) = 0``, so an optimistic index such as
+UCB1's, ``means + width * inv_sqrt``, is ``+inf`` there without a test: a branch-free index is
+one fused multiply-add per key per pull (and Numba keeps branch-free functions free of
+reference-count updates, see :mod:`.base`).
 """
 
 import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def new_stats(n):
-    return (np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+    return (np.zeros(n), np.zeros(n), np.full(n, np.inf), np.zeros(n))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def add_reward(stats, key, reward):
     counts, sums, means, inv_sqrt = stats
     counts[key] += 1.0

@@ -23,8 +23,8 @@ def init(K, m, params):
 def index(state, t, params, out):
     counts, sums, means, inv_sqrt = state
     width = np.sqrt(params[0] * np.log(max(t, 1)))
-    for a in range(out.shape[0]):
-        out[a] = means[a] + width * inv_sqrt[a] if counts[a] > 0 else np.inf
+    for a in range(out.shape[0]):      # an arm never pulled has mean +inf
+        out[a] = means[a] + width * inv_sqrt[a]
 
 
 @njit(cache=True)

@@ -1,0 +1,272 @@
+"""Experiment files: a TOML sweep over instance parameters, agents and settings.
+
+::
+
+    [sweep]
+    name = "needle_vs_K"
+    horizon = 2000          # pulls per run (a list sweeps it)
+    runs = 200
+    seed = 1
+    checkpoints = 100       # a count of log-spaced points (T always included) or a list
+    batch = 1               # pulls per round (a list sweeps it)
+    [instance]
+    family = "needle"       # a generator of bandits.instances
+    K = [4, 16, 64]         # a list is swept; several lists make a grid
+    m = 2
+    [[agent]]
+    name = "ucb1"
+    alpha = 2.0             # agent parameters may be lists too; lam = batch penalty
+    [[agent]]
+    name = "thompson"
+
+A string that starts with ``=`` is an expression of the cell's other values
+(``eps = "= sqrt(K / T) / 2"``); see :mod:`bandits.expressions` for what it may contain. The
+names it can use: the instance parameters, ``T`` (= horizon), ``n`` (= batch), ``runs``.
+
+:func:`load` parses and validates the whole file before anything runs, and every problem is
+reported as an :class:`ExperimentError` whose one-line message names the file and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import itertools
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import instances
+from .agents.base import Agent, make_agent
+from .expressions import ExpressionError, evaluate, is_expression, names_in
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+SWEEP_KEYS = {"name": str, "horizon": int, "runs": int, "seed": int, "checkpoints": (int, list), "batch": int,
+              "description": str}
+SWEEPABLE = ("horizon", "batch")
+TOML_FAMILIES = {k: v for k, v in instances.FAMILIES.items() if k != "from_arrays"}
+
+
+class ExperimentError(ValueError):
+    """A problem in an experiment file; the message is one line naming file and field."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One simulation of a sweep: an instance, an agent and the settings."""
+
+    family: str
+    instance_params: dict
+    agent: Agent
+    horizon: int
+    batch: int
+    runs: int
+    seed: int
+    checkpoints: object  # int count or tuple of ints
+
+    def build_instance(self):
+        return TOML_FAMILIES[self.family](**self.instance_params)
+
+    def describe(self) -> dict:
+        """Plain values identifying the cell (stored with its results)."""
+        return {"family": self.family, "instance": dict(self.instance_params), "agent": self.agent.name,
+                "agent_params": dict(self.agent.params), "lam": self.agent.lam, "label": self.agent.label,
+                "horizon": self.horizon, "batch": self.batch, "runs": self.runs, "seed": self.seed,
+                "checkpoints": self.checkpoints}
+
+    @property
+    def key(self) -> str:
+        """A short hash of the cell's content: its file name in the results folder."""
+        text = json.dumps(self.describe(), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Experiment:
+    name: str
+    path: str
+    config: dict          # the parsed file with defaults filled in
+    cells: tuple
+    swept: tuple          # names of the parameters that take several values
+
+    @property
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def load(path) -> Experiment:
+    """Parse, validate and expand an experiment file into its cells."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ExperimentError(f"{path}: cannot read the file ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ExperimentError(f"{path}: not valid TOML: {exc}") from None
+    return from_dict(raw, source=str(path))
+
+
+def from_dict(raw: dict, source: str = "<experiment>") -> Experiment:
+    def fail(field, problem):
+        raise ExperimentError(f"{source}: {field}: {problem}")
+
+    unknown = sorted(set(raw) - {"sweep", "instance", "agent"})
+    if unknown:
+        fail(unknown[0], "unknown section (expected [sweep], [instance] and [[agent]])")
+    for section, kind in (("sweep", dict), ("instance", dict), ("agent", list)):
+        if section not in raw:
+            fail(f"[{section}]", "missing section")
+        if not isinstance(raw[section], kind):
+            fail(f"[{section}]", "must be a table" if kind is dict else "must be an array of tables [[agent]]")
+
+    sweep = dict(raw["sweep"])
+    for key in sweep:
+        if key not in SWEEP_KEYS:
+            fail(f"sweep.{key}", f"unknown field (expected one of {', '.join(SWEEP_KEYS)})")
+    for key in ("horizon", "runs"):
+        if key not in sweep:
+            fail(f"sweep.{key}", "missing field")
+    sweep.setdefault("name", Path(source).stem)
+    sweep.setdefault("seed", 0)
+    sweep.setdefault("checkpoints", 100)
+    sweep.setdefault("batch", 1)
+    for key, kind in SWEEP_KEYS.items():
+        if key not in sweep:
+            continue
+        values = sweep[key] if (key in SWEEPABLE and isinstance(sweep[key], list)) else [sweep[key]]
+        if key in SWEEPABLE and not values:
+            fail(f"sweep.{key}", "an empty list sweeps nothing")
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, kind):
+                name = kind.__name__ if isinstance(kind, type) else "an integer or a list of integers"
+                fail(f"sweep.{key}", f"must be {'an integer' if kind is int else name}, got {v!r}")
+            if kind is int and key != "seed" and v < 1:
+                fail(f"sweep.{key}", f"must be >= 1, got {v}")
+            if key == "seed" and v < 0:
+                fail("sweep.seed", f"must be >= 0, got {v}")
+    if isinstance(sweep["checkpoints"], list):
+        if not sweep["checkpoints"] or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1
+                                               for c in sweep["checkpoints"]):
+            fail("sweep.checkpoints", "must be a count or a non-empty list of pull counts >= 1")
+        horizons = sweep["horizon"] if isinstance(sweep["horizon"], list) else [sweep["horizon"]]
+        if max(sweep["checkpoints"]) > min(horizons):
+            fail("sweep.checkpoints", f"pull counts must not exceed the horizon ({min(horizons)})")
+
+    inst = dict(raw["instance"])
+    family = inst.pop("family", None)
+    if family is None:
+        fail("instance.family", "missing field")
+    if family not in TOML_FAMILIES:
+        fail("instance.family", f"unknown family {family!r} (known: {', '.join(TOML_FAMILIES)})")
+    signature = inspect.signature(TOML_FAMILIES[family]).parameters
+    for key in inst:
+        if key not in signature:
+            fail(f"instance.{key}", f"family {family!r} has no parameter {key!r} (its parameters: "
+                                    f"{', '.join(signature)})")
+    for key, p in signature.items():
+        if p.default is inspect.Parameter.empty and key not in inst:
+            fail(f"instance.{key}", f"missing parameter of family {family!r}")
+
+    agents = raw["agent"]
+    if not agents:
+        fail("[[agent]]", "at least one agent is needed")
+    for i, entry in enumerate(agents):
+        if not isinstance(entry, dict) or "name" not in entry:
+            fail(f"agent[{i}].name", "missing field")
+
+    def grid(table, prefix):
+        keys = list(table)
+        lists = []
+        for k in keys:
+            value = table[k]
+            if isinstance(value, list):
+                if not value:
+                    fail(f"{prefix}.{k}", "an empty list sweeps nothing")
+                lists.append(value)
+            else:
+                lists.append([value])
+        return keys, [dict(zip(keys, combo)) for combo in itertools.product(*lists)]
+
+    settings = {k: sweep[k] for k in SWEEPABLE}
+    _, setting_points = grid(settings, "sweep")
+    _, instance_points = grid(inst, "instance")
+    swept = [k for k in SWEEPABLE if isinstance(sweep[k], list)]
+    swept += [k for k in inst if isinstance(inst[k], list)]
+
+    cells, seen = [], set()
+    checkpoints = tuple(sweep["checkpoints"]) if isinstance(sweep["checkpoints"], list) else sweep["checkpoints"]
+    for setting in setting_points:
+        for point in instance_points:
+            variables = {"T": setting["horizon"], "horizon": setting["horizon"], "n": setting["batch"],
+                         "batch": setting["batch"], "runs": sweep["runs"]}
+            params = _resolve(point, variables, "instance", fail)
+            try:
+                instance = TOML_FAMILIES[family](**params)
+            except (TypeError, ValueError) as exc:
+                fail("instance", f"{exc} (at {_where(params)})")
+            for i, entry in enumerate(agents):
+                entry = dict(entry)
+                name = entry.pop("name")
+                entry.pop("label", None)
+                _, agent_points = grid(entry, f"agent[{i}]")
+                for apoint in agent_points:
+                    aparams = _resolve(apoint, {**variables, **params}, f"agent[{i}]", fail)
+                    try:
+                        agent = make_agent(name, **aparams)
+                        agent.spec.check_instance(instance)
+                    except (TypeError, ValueError) as exc:
+                        fail(f"agent[{i}]", str(exc))
+                    cell = Cell(family, params, agent, setting["horizon"], setting["batch"], sweep["runs"],
+                                sweep["seed"], checkpoints)
+                    if cell.key in seen:
+                        fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {_where(params)})")
+                    seen.add(cell.key)
+                    cells.append(cell)
+            for k, v in apoint_swept(agents):
+                if k not in swept:
+                    swept.append(k)
+    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents}
+    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept))
+
+
+def apoint_swept(agents):
+    """(name, values) of agent parameters given as lists."""
+    for entry in agents:
+        for k, v in entry.items():
+            if isinstance(v, list):
+                yield k, v
+
+
+def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:
+    """Evaluate the ``=`` expressions of ``point`` (in dependency order) given ``variables``."""
+    values = {k: v for k, v in point.items() if not is_expression(v)}
+    pending = {k: v for k, v in point.items() if is_expression(v)}
+    while pending:
+        progress = False
+        for key, text in list(pending.items()):
+            try:
+                needs = names_in(text)
+            except ExpressionError as exc:
+                fail(f"{prefix}.{key}", str(exc))
+            if needs & set(pending):
+                continue
+            try:
+                values[key] = evaluate(text, {**variables, **values})
+            except ExpressionError as exc:
+                fail(f"{prefix}.{key}", str(exc))
+            del pending[key]
+            progress = True
+        if not progress:
+            fail(f"{prefix}.{sorted(pending)[0]}", "expressions refer to each other in a cycle")
+    return {k: values[k] for k in point}
+
+
+def _where(params: dict) -> str:
+    return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())

@@ -1,0 +1,75 @@
+"""Safe arithmetic expressions for experiment files, such as ``"= sqrt(K / T) / 2"``.
+
+A string value that starts with ``=`` is an expression of the cell's other parameters. Only
+numbers, parameter names, ``+ - * / // % **``, parentheses and the functions in ``FUNCTIONS``
+are allowed; the text is parsed with :mod:`ast` and evaluated node by node, never with ``eval``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+
+FUNCTIONS = {
+    "sqrt": math.sqrt, "log": math.log, "log2": math.log2, "log10": math.log10, "exp": math.exp,
+    "min": min, "max": max, "abs": abs, "ceil": math.ceil, "floor": math.floor, "round": round, "int": int,
+}
+_BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
+           ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
+_UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+
+
+class ExpressionError(ValueError):
+    """An expression that cannot be parsed or evaluated."""
+
+
+def is_expression(value) -> bool:
+    return isinstance(value, str) and value.lstrip().startswith("=")
+
+
+def names_in(text: str) -> set[str]:
+    """Parameter names an expression refers to (functions excluded)."""
+    tree = _parse(text)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
+
+
+def evaluate(text: str, variables: dict):
+    """The value of expression ``text`` (with or without the leading ``=``) given ``variables``."""
+    return _eval(_parse(text).body, variables, text)
+
+
+def _parse(text: str) -> ast.Expression:
+    source = text.lstrip()
+    source = source[1:] if source.startswith("=") else source
+    try:
+        return ast.parse(source.strip(), mode="eval")
+    except SyntaxError:
+        raise ExpressionError(f"cannot parse expression {text!r}") from None
+
+
+def _eval(node, variables, text):
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.Name):
+        if node.id not in variables:
+            raise ExpressionError(f"expression {text!r} uses unknown name {node.id!r} "
+                                  f"(known: {', '.join(sorted(variables)) or 'none'})")
+        return variables[node.id]
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        left, right = _eval(node.left, variables, text), _eval(node.right, variables, text)
+        try:
+            return _BINARY[type(node.op)](left, right)
+        except (ArithmeticError, TypeError) as exc:
+            raise ExpressionError(f"expression {text!r} failed: {exc}") from None
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return _UNARY[type(node.op)](_eval(node.operand, variables, text))
+    if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in FUNCTIONS
+            and not node.keywords):
+        args = [_eval(a, variables, text) for a in node.args]
+        try:
+            return FUNCTIONS[node.func.id](*args)
+        except (ArithmeticError, TypeError, ValueError) as exc:
+            raise ExpressionError(f"expression {text!r} failed: {exc}") from None
+    raise ExpressionError(f"expression {text!r} may only use numbers, parameter names, + - * / // % ** "
+                          f"and {', '.join(FUNCTIONS)}")
