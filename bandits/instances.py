@@ -276,15 +276,15 @@ def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
                     name=f"llm_like(K={K}, m={m}, s={zipf_s:.3g}, p={p_correct:.3g})")
 
 
-def random(*, K, m, seed, family="bernoulli", deterministic=False, sigma=1.0):
+def random(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
     """A random instance: Dirichlet(1) kernel rows (or a uniform random map when
     ``deterministic``; every outcome gets at least one arm when K >= m) and uniform means
-    (0/1 draws for verifiable rewards)."""
+    (0/1 draws when ``rewards`` is "verifiable"; "bernoulli" and "gaussian" also work)."""
     K = check_int(K, "K", low=1)
     m = check_int(m, "m", low=1)
     seed = check_int(seed, "seed", low=0)
-    if family not in REWARD_FAMILIES:
-        raise ValueError(f"family must be one of {', '.join(REWARD_FAMILIES)}; got {family!r}")
+    if rewards not in REWARD_FAMILIES:
+        raise ValueError(f"rewards must be one of {', '.join(REWARD_FAMILIES)}; got {rewards!r}")
     rng = np.random.default_rng(seed)
     if deterministic:
         phi = rng.permutation(_even_map(K, m)) if K >= m else rng.integers(0, m, size=K)
@@ -292,8 +292,8 @@ def random(*, K, m, seed, family="bernoulli", deterministic=False, sigma=1.0):
     else:
         Q = rng.dirichlet(np.ones(m), size=K)
         Q /= Q.sum(axis=1, keepdims=True)
-    mu = rng.integers(0, 2, size=m).astype(float) if family == "verifiable" else rng.uniform(0, 1, size=m)
-    return Instance(Q, mu, family=family, sigma=sigma, name=f"random(K={K}, m={m}, seed={seed})")
+    mu = rng.integers(0, 2, size=m).astype(float) if rewards == "verifiable" else rng.uniform(0, 1, size=m)
+    return Instance(Q, mu, family=rewards, sigma=sigma, name=f"random(K={K}, m={m}, seed={seed})")
 
 
 def from_arrays(*, mu, Q=None, phi=None, family="bernoulli", sigma=1.0, pi0=None, name=None):

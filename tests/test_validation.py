@@ -34,7 +34,7 @@ INST = instances.needle(K=4)
     (lambda: instances.minimax_arms(K=4, eps=0.7), ValueError, "eps must be in [0, 0.5]"),
     (lambda: instances.minimax_outcomes(K=4, m=2, eps="x"), TypeError, "eps must be a number"),
     (lambda: instances.llm_like(K=10, m=3, p_correct=1.0), ValueError, "p_correct must be in (0, 1)"),
-    (lambda: instances.random(K=3, m=2, seed=0, family="poisson"), ValueError, "family must be one of"),
+    (lambda: instances.random(K=3, m=2, seed=0, rewards="poisson"), ValueError, "rewards must be one of"),
     (lambda: instances.from_arrays(Q=[[0.5, 0.4]], mu=[0, 1]), ValueError, "row 0 sums to 0.9"),
     (lambda: instances.from_arrays(Q=[[0.5, 0.5]], mu=[0.0]), ValueError, "mu must have one mean per outcome"),
     (lambda: instances.from_arrays(Q=[[1.0]], mu=[1.5]), ValueError, "mu must lie in [0, 1]"),

@@ -1,0 +1,121 @@
+"""The ``bandits`` command: run experiment files, plot results, list agents and families.
+
+::
+
+    bandits run FILE [--out DIR] [--workers N | --scheduler ADDRESS] [--force] [--quiet]
+    bandits plot DIR [--out FIGDIR] [--xscale log|linear] [--yscale linear|log] [--metric NAME ...]
+    bandits list
+
+Bad input gets one line on stderr, ``bandits: error: ...``, and exit status 2; nothing is
+written before the whole experiment file has been validated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import sys
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints the usage too)
+        raise _BadInput(f"{self.prog}: {message}")
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="bandits", description="Outcome-based bandit simulations.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = sub.add_parser("run", help="run an experiment file (a TOML sweep)")
+    run.add_argument("file", help="experiment file (.toml)")
+    run.add_argument("--out", help="results folder (default: results/<name>)")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=int, help="local worker processes (default: every core)")
+    where.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
+    run.add_argument("--force", action="store_true", help="replace results of a different experiment in --out")
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    plot = sub.add_parser("plot", help="figures (PDF and PNG) from a results folder")
+    plot.add_argument("folder", help="results folder written by 'bandits run'")
+    plot.add_argument("--out", help="figure folder (default: FOLDER/figures)")
+    plot.add_argument("--xscale", choices=("log", "linear"), default="log", help="x axis of the regret curves")
+    plot.add_argument("--yscale", choices=("linear", "log"), default="linear", help="y axis of the regret curves")
+    plot.add_argument("--metric", nargs="+", help="metrics to plot (default: all but 'distinct')")
+
+    sub.add_parser("list", help="agents and instance families with their parameters")
+    return parser
+
+
+def main(argv=None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        return {"run": _run, "plot": _plot, "list": _list}[args.command](args)
+    except _BadInput as exc:
+        print(f"bandits: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("bandits: interrupted; finished cells are kept, run the same command to resume", file=sys.stderr)
+        return 130
+
+
+def _run(args) -> int:
+    from .experiment import ExperimentError, load
+    from .sweep import SweepError, run
+
+    if args.workers is not None and args.workers < 1:
+        raise _BadInput(f"--workers must be >= 1, got {args.workers}")
+    try:
+        exp = load(args.file)
+        out = Path(args.out) if args.out else Path("results") / exp.name
+        run(exp, out, workers=args.workers, scheduler=args.scheduler, force=args.force, progress=not args.quiet)
+    except (ExperimentError, SweepError) as exc:
+        raise _BadInput(str(exc)) from None
+    print(f"{len(exp.cells)} cells of {exp.name} in {out} (summary.csv, cells/)")
+    return 0
+
+
+def _plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")  # files only, no window
+    from .plots import plot_folder
+
+    folder = Path(args.folder)
+    for needed in ("config.json", "summary.csv"):
+        if not (folder / needed).exists():
+            raise _BadInput(f"{folder}: not a finished results folder (no {needed}); run 'bandits run' first")
+    try:
+        paths = plot_folder(folder, args.out, xscale=args.xscale, yscale=args.yscale, metrics=args.metric)
+    except (ValueError, KeyError) as exc:
+        raise _BadInput(f"{folder}: {exc}") from None
+    for path in paths:
+        print(path)
+    return 0
+
+
+def _list(args) -> int:
+    from .agents import registered
+    from .experiment import TOML_FAMILIES
+
+    print("agents (any agent also takes lam >= 0, the batch penalty):")
+    for name, spec in registered().items():
+        params = ", ".join(f"{k}={p.default:g}" for k, p in spec.params.items()) or "no parameters"
+        control = "outcome control" if spec.control == "outcome" else "arm control"
+        print(f"  {name:24s} {params:22s} {control}")
+    print("instance families:")
+    for name, fn in TOML_FAMILIES.items():
+        params = ", ".join(k if p.default is inspect.Parameter.empty else f"{k}={p.default}"
+                           for k, p in inspect.signature(fn).parameters.items())
+        print(f"  {name:24s} {params}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,206 @@
+"""Figures: regret curves with 95% bands, and final metrics against a swept parameter.
+
+Every band and error bar is the Student-t 95% confidence interval of the mean over runs
+(:mod:`bandits.stats`). Colours are the Okabe-Ito palette (colour-blind safe); figures are
+sized for one column of a two-column paper and saved as PDF and PNG.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import matplotlib.ticker
+import numpy as np
+import pandas as pd
+
+from . import theory
+from .experiment import TOML_FAMILIES
+
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
+METRIC_LABELS = {
+    "regret": "pseudo-regret",
+    "pass_regret": "pass regret (rounds without a correct answer)",
+    "distinct": "distinct outcomes discovered",
+    "round_distinct": "distinct outcomes per round",
+}
+STYLE = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
+         "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "axes.spines.top": False,
+         "axes.spines.right": False, "savefig.dpi": 200, "figure.dpi": 100}
+COLUMN_WIDTH = 3.4  # inches
+
+
+def fit_slope(x, y):
+    """Least-squares slope of log y against log x (points with y <= 0 dropped); NaN if < 2 points."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    keep = (x > 0) & (y > 0) & np.isfinite(y)
+    if keep.sum() < 2:
+        return float("nan")
+    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+
+
+def plot_curves(ax, table: pd.DataFrame, metric="regret", colours=None):
+    """Mean ``metric`` against pull count with its 95% band, one line per label."""
+    colours = colours or {}
+    for i, (label, group) in enumerate(table[table.metric == metric].groupby("label", sort=False)):
+        group = group.sort_values("checkpoint")
+        colour = colours.get(label, OKABE_ITO[i % len(OKABE_ITO)])
+        ax.plot(group.checkpoint, group["mean"], color=colour, label=label)
+        ax.fill_between(group.checkpoint, group.ci_low, group.ci_high, color=colour, alpha=0.2, linewidth=0)
+
+
+def plot_result(results, ax=None, metric="regret", xscale="log"):
+    """Plot :class:`bandits.Result` objects (one or several) on one axis; returns the axis."""
+    results = results if isinstance(results, (list, tuple)) else [results]
+    with plt.rc_context(STYLE):
+        if ax is None:
+            _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4), constrained_layout=True)
+        frames = []
+        for res in results:
+            frame = res.summary()
+            frame["label"] = res.agent.label
+            frames.append(frame)
+        plot_curves(ax, pd.concat(frames), metric)
+        ax.set_xscale(xscale)
+        ax.set_xlabel("pulls t")
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        ax.legend(frameon=False)
+    return ax
+
+
+def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -> list[Path]:
+    """Every figure for a results folder; returns the paths written (PDF and PNG)."""
+    folder = Path(folder)
+    out = Path(out) if out else folder / "figures"
+    config = json.loads((folder / "config.json").read_text())
+    table = pd.read_csv(folder / "summary.csv")
+    if table.empty:
+        return []
+    present = [m for m in METRIC_LABELS if m in set(table.metric)]
+    metrics = metrics or [m for m in present if m != "distinct"]
+    name = config["name"]
+    swept = [s for s in config["swept"] if s in table.columns and table[s].nunique() > 1
+             and pd.api.types.is_numeric_dtype(table[s])]
+    colours = {label: OKABE_ITO[i % len(OKABE_ITO)] for i, label in enumerate(dict.fromkeys(table.label))}
+    cells = {c["key"]: c for c in config["cells"]}
+    written = []
+    out.mkdir(parents=True, exist_ok=True)
+    with plt.rc_context(STYLE):
+        for metric in metrics:
+            fig = _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name)
+            written += _save(fig, out / f"{name}_{metric}_curves")
+            for x in swept:
+                fig = _final_figure(table, metric, x, swept, colours, name)
+                written += _save(fig, out / f"{name}_{metric}_vs_{x}")
+    return written
+
+
+def _panels(table, swept, limit=6):
+    """Groups of the table by the swept parameters' values, at most ``limit`` (spread evenly)."""
+    keys = [s for s in swept]
+    if not keys:
+        return [("", table)]
+    groups = list(table.groupby(keys, sort=True))
+    if len(groups) > limit:
+        pick = np.unique(np.linspace(0, len(groups) - 1, limit).round().astype(int))
+        groups = [groups[i] for i in pick]
+    panels = []
+    for values, group in groups:
+        values = values if isinstance(values, tuple) else (values,)
+        title = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(keys, values))
+        panels.append((title, group))
+    return panels
+
+
+def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
+    panels = _panels(table[table.metric == metric], swept)
+    cols = min(3, len(panels))
+    rows = int(np.ceil(len(panels) / cols))
+    width = COLUMN_WIDTH if cols == 1 else 2.4 * cols
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.2 * rows + 0.4), squeeze=False, constrained_layout=True)
+    for ax, (title, group) in zip(axes.flat, panels):
+        plot_curves(ax, group, metric, colours)
+        if metric == "regret":
+            _reference_curves(ax, group, cells)
+        ax.set_xscale(xscale)
+        ax.set_yscale(yscale)
+        ax.set_title(title)
+        ax.set_xlabel("pulls t")
+        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis("off")
+    handles, labels = _legend_entries(axes)
+    fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), frameon=False)
+    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}, mean and 95% CI over runs")
+    return fig
+
+
+def _reference_curves(ax, group, cells):
+    """Lai-Robbins lower bound and sqrt(m t ln t), for the panel's instance when they apply."""
+    key = group.cell.iloc[0]
+    cell = cells[key]
+    instance = TOML_FAMILIES[cell["family"]](**cell["instance"])
+    t = np.unique(group.checkpoint)
+    controls = {"outcome" if a.startswith("outcome_level") else "arm" for a in group.agent.unique()}
+    for control in sorted(controls):
+        c = theory.lai_robbins_constant(instance, control)
+        if c > 0:
+            ax.plot(t, c * np.log(np.maximum(t, 1)), color="0.45", linestyle=":" if control == "arm" else "-.",
+                    linewidth=1.0, label=f"Lai-Robbins ({'arms' if control == 'arm' else 'outcomes'})")
+    if "outcome" in controls:
+        ax.plot(t, theory.sqrt_m_t_log_t(instance.m, t), color="0.3", linestyle="--", linewidth=1.0,
+                label=r"$\sqrt{m\,t\,\ln t}$")
+
+
+def _final_figure(table, metric, x, swept, colours, name):
+    horizon_rows = table[(table.metric == metric) & (table.checkpoint == table.horizon)]
+    others = [s for s in swept if s != x and s != "horizon"]
+    fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6), constrained_layout=True)
+    series = horizon_rows.groupby(["label", *others], sort=False) if others else horizon_rows.groupby("label",
+                                                                                                         sort=False)
+    for i, (keys, group) in enumerate(series):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        label = keys[0]
+        group = group.sort_values(x)
+        slope = fit_slope(group[x], group["mean"])
+        extra = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(others, keys[1:]))
+        colour = colours.get(label, OKABE_ITO[i % len(OKABE_ITO)])
+        yerr = np.vstack([group["mean"] - group.ci_low, group.ci_high - group["mean"]])
+        ax.errorbar(group[x], group["mean"], yerr=np.clip(yerr, 0, None), color=colour,
+                    marker=MARKERS[i % len(MARKERS)], markersize=3.5, capsize=2,
+                    label=f"{label}{' (' + extra + ')' if extra else ''}: slope {slope:.2f}")
+    ax.set_xscale("log")
+    ticks = np.unique(horizon_rows[x])
+    ax.set_xticks(ticks, [_fmt(v) for v in ticks])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    if (horizon_rows["mean"] > 0).all():
+        ax.set_yscale("log")
+    ax.set_xlabel(x)
+    ax.set_ylabel(f"final {METRIC_LABELS.get(metric, metric)}")
+    ax.set_title(f"{name}: at the horizon, 95% CI; slope = log-log least squares", fontsize=7)
+    ax.legend(frameon=False)
+    return fig
+
+
+def _legend_entries(axes):
+    seen = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(label, handle)
+    return list(seen.values()), list(seen)
+
+
+def _save(fig, stem: Path) -> list[Path]:
+    paths = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
+    for path in paths:
+        fig.savefig(path)
+    plt.close(fig)
+    return paths
+
+
+def _fmt(value):
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.3g}"
+    return str(value)

@@ -1,0 +1,234 @@
+"""Run an experiment's cells in parallel into a self-describing, resumable results folder.
+
+Layout of a results folder::
+
+    DIR/config.json      the resolved experiment, its hash, the cells and their keys
+    DIR/versions.json    versions of bandits, numpy, numba, python
+    DIR/cells/KEY.npz    raw per-run arrays of one cell (written atomically, one per cell)
+    DIR/summary.csv      tidy summary: one row per cell x checkpoint x metric
+
+A cell is written with a temporary name and renamed into place once complete, so a sweep
+killed at any moment (``kill -9`` included) leaves only whole cells; running the same command
+again computes the missing cells only. Each cell is an ordinary :func:`bandits.simulate` call
+whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
+ran in one process, in a local pool or on a Dask cluster, and in whatever order.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import platform
+import shutil
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from .experiment import Experiment
+from .stats import CI_METHOD, mean_ci
+
+CELLS = "cells"
+
+
+class SweepError(ValueError):
+    """A results folder that cannot be used as asked (one-line message)."""
+
+
+def compute_cell(desc: dict) -> dict:
+    """Simulate one cell from its plain description (runs in a worker process)."""
+    from .experiment import TOML_FAMILIES
+    from .simulate import simulate
+
+    instance = TOML_FAMILIES[desc["family"]](**desc["instance"])
+    checkpoints = desc["checkpoints"]
+    res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
+                   batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
+                   else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
+    return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
+
+
+def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
+    """Create or check the results folder; refuse one that holds another experiment."""
+    config_path = out / "config.json"
+    if config_path.exists():
+        try:
+            old = json.loads(config_path.read_text())
+            old_hash = old["config_hash"]
+        except (OSError, ValueError, KeyError):
+            old_hash = None
+        if old_hash != exp.config_hash:
+            if not force:
+                raise SweepError(f"{out} holds results of a different experiment "
+                                 f"({old.get('name', '?') if old_hash else 'unreadable config.json'}); "
+                                 "choose another --out folder or pass --force to replace them")
+            shutil.rmtree(out / CELLS, ignore_errors=True)
+            for name in ("summary.csv", "config.json", "versions.json"):
+                (out / name).unlink(missing_ok=True)
+    elif out.exists() and any(out.iterdir()) and not force:
+        raise SweepError(f"{out} exists, is not empty and is not a results folder; "
+                         "choose another --out folder or pass --force to write into it")
+    (out / CELLS).mkdir(parents=True, exist_ok=True)
+    for stale in (out / CELLS).glob("*.tmp"):
+        stale.unlink()
+    config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
+              "swept": list(exp.swept), "ci_method": CI_METHOD,
+              "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
+    _write_atomic(config_path, json.dumps(config, indent=2, default=_jsonable).encode())
+    import numba
+    versions = {"bandits": __version__, "numpy": np.__version__, "numba": numba.__version__,
+                "pandas": pd.__version__, "python": platform.python_version()}
+    _write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
+
+
+def pending_cells(exp: Experiment, out: Path) -> list:
+    return [c for c in exp.cells if not (out / CELLS / f"{c.key}.npz").exists()]
+
+
+def run(exp: Experiment, out, *, workers=None, scheduler=None, force=False, progress=True) -> Path:
+    """Run every missing cell of ``exp`` into ``out`` and write the summary; return ``out``."""
+    out = Path(out)
+    prepare_folder(exp, out, force=force)
+    todo = pending_cells(exp, out)
+    descs = [{"key": c.key, **c.describe()} for c in todo]
+    bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
+    try:
+        for result in _execute(descs, workers, scheduler):
+            save_cell(out, result)
+            bar.update(1)
+    finally:
+        bar.close()
+    write_summary(exp, out)
+    return out
+
+
+def _execute(descs, workers, scheduler):
+    """Yield cell results as they finish, from a Dask cluster, a process pool or this process."""
+    if not descs:
+        return
+    if scheduler:
+        try:
+            from dask.distributed import Client, as_completed as dask_completed
+        except ImportError:  # pragma: no cover - dask is a declared dependency
+            raise SweepError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
+            for future in dask_completed(futures):
+                yield future.result()
+        return
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(descs) == 1:
+        for desc in descs:
+            yield compute_cell(desc)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx) as pool:
+        futures = [pool.submit(compute_cell, d) for d in descs]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def save_cell(out: Path, result: dict) -> None:
+    """Write one cell's arrays atomically (temporary file, fsync, rename)."""
+    arrays = {k: np.asarray(v) for k, v in result.items() if k != "key"}
+    path = out / CELLS / f"{result['key']}.npz"
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_cell(out: Path, key: str) -> dict:
+    with np.load(Path(out) / CELLS / f"{key}.npz", allow_pickle=False) as data:
+        return {k: data[k] for k in data.files}
+
+
+def summary_table(config: dict, out: Path) -> pd.DataFrame:
+    """One row per cell x checkpoint x metric, with the cell's parameters as columns."""
+    frames = []
+    for cell in config["cells"]:
+        path = Path(out) / CELLS / f"{cell['key']}.npz"
+        if not path.exists():
+            continue
+        data = load_cell(out, cell["key"])
+        columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "horizon": cell["horizon"],
+                   "batch": cell["batch"], "agent": cell["agent"], "label": cell["label"],
+                   **{f"agent.{k}": v for k, v in cell["agent_params"].items()}, "lam": cell["lam"]}
+        for metric, values in data.items():
+            if metric == "checkpoints":
+                continue
+            mean, sem, low, high, n = mean_ci(values)
+            frame = pd.DataFrame({"checkpoint": data["checkpoints"], "metric": metric, "mean": mean, "sem": sem,
+                                  "ci_low": low, "ci_high": high, "n": n})
+            for name, value in reversed(columns.items()):
+                frame.insert(0, name, value)
+            frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def write_summary(exp: Experiment, out: Path) -> None:
+    config = json.loads((out / "config.json").read_text())
+    table = summary_table(config, out)
+    _write_atomic(out / "summary.csv", table.to_csv(index=False).encode())
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _jsonable(value):
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (np.floating,)):
+        return float(value)
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"cannot store {type(value).__name__} in config.json")
+
+
+class _Progress:
+    """tqdm bar over cells with runs per second in the postfix (silent when disabled)."""
+
+    def __init__(self, total, done, runs_per_cell, enabled):
+        self.bar = None
+        self.runs_per_cell = runs_per_cell
+        self.start = time.perf_counter()
+        self.count = 0
+        if enabled:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, initial=done, unit="cell", desc="cells", dynamic_ncols=True)
+
+    def update(self, n):
+        self.count += n
+        if self.bar is not None:
+            rate = self.count * self.runs_per_cell / max(time.perf_counter() - self.start, 1e-9)
+            self.bar.set_postfix_str(f"{rate:.3g} runs/s", refresh=False)
+            self.bar.update(n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
