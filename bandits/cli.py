@@ -4,6 +4,7 @@
 
     bandits run FILE [--out DIR] [--workers N | --scheduler ADDRESS] [--force] [--quiet]
     bandits plot DIR [--out FIGDIR] [--xscale log|linear] [--yscale linear|log] [--metric NAME ...]
+    bandits reproduce [--quick] [--results DIR] [--figures DIR] [--workers N] [--only NAME ...]
     bandits list
 
 Bad input gets one line on stderr, ``bandits: error: ...``, and exit status 2; nothing is
@@ -49,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
     plot.add_argument("--yscale", choices=("linear", "log"), default="linear", help="y axis of the regret curves")
     plot.add_argument("--metric", nargs="+", help="metrics to plot (default: all but 'distinct')")
 
+    rep = sub.add_parser("reproduce", help="run the claim experiments (experiments/c*.toml) and draw their figures")
+    rep.add_argument("--quick", action="store_true", help="the small versions (about a minute), for tests")
+    rep.add_argument("--experiments", help="folder of experiment files (default: ./experiments)")
+    rep.add_argument("--results", help="results folder (default: results, or results/quick)")
+    rep.add_argument("--figures", help="figure folder (default: figures, or figures/quick)")
+    rep.add_argument("--workers", type=int, help="local worker processes (default: every core)")
+    rep.add_argument("--only", nargs="+", help="experiment names to run (default: all)")
+    rep.add_argument("--force", action="store_true", help="recompute results whose experiment file changed")
+    rep.add_argument("--quiet", action="store_true", help="no progress bars")
+
     sub.add_parser("list", help="agents and instance families with their parameters")
     return parser
 
@@ -56,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     try:
         args = _parser().parse_args(argv)
-        return {"run": _run, "plot": _plot, "list": _list}[args.command](args)
+        return {"run": _run, "plot": _plot, "reproduce": _reproduce, "list": _list}[args.command](args)
     except _BadInput as exc:
         print(f"bandits: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -97,6 +108,28 @@ def _plot(args) -> int:
         raise _BadInput(f"{folder}: {exc}") from None
     for path in paths:
         print(path)
+    return 0
+
+
+def _reproduce(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .claims import reproduce
+    from .experiment import ExperimentError
+    from .sweep import SweepError
+
+    if args.workers is not None and args.workers < 1:
+        raise _BadInput(f"--workers must be >= 1, got {args.workers}")
+    sub = Path("quick") if args.quick else Path()
+    results = Path(args.results) if args.results else Path("results") / sub
+    figures = Path(args.figures) if args.figures else Path("figures") / sub
+    try:
+        reproduce(args.experiments, results, figures, quick=args.quick, workers=args.workers, only=args.only,
+                  force=args.force, progress=not args.quiet)
+    except (ExperimentError, SweepError) as exc:
+        raise _BadInput(str(exc)) from None
+    print(f"figures in {figures}/ (PDF and PNG), measurements in {figures / 'claims.json'}")
     return 0
 
 

@@ -34,7 +34,7 @@ import inspect
 import itertools
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import instances
@@ -93,14 +93,19 @@ class Experiment:
     config: dict          # the parsed file with defaults filled in
     cells: tuple
     swept: tuple          # names of the parameters that take several values
+    figure: dict = field(default_factory=dict)  # how `bandits reproduce` draws it (not part of the hash)
 
     @property
     def config_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load(path) -> Experiment:
-    """Parse, validate and expand an experiment file into its cells."""
+def load(path, quick: bool = False) -> Experiment:
+    """Parse, validate and expand an experiment file into its cells.
+
+    With ``quick``, the file's optional ``[quick.sweep]`` and ``[quick.instance]`` tables
+    replace the matching fields (a smaller version of the same experiment, for tests).
+    """
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -110,16 +115,24 @@ def load(path) -> Experiment:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{path}: not valid TOML: {exc}") from None
-    return from_dict(raw, source=str(path))
+    return from_dict(raw, source=str(path), quick=quick)
 
 
-def from_dict(raw: dict, source: str = "<experiment>") -> Experiment:
+def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> Experiment:
     def fail(field, problem):
         raise ExperimentError(f"{source}: {field}: {problem}")
 
-    unknown = sorted(set(raw) - {"sweep", "instance", "agent"})
+    unknown = sorted(set(raw) - {"sweep", "instance", "agent", "quick", "figure"})
     if unknown:
-        fail(unknown[0], "unknown section (expected [sweep], [instance] and [[agent]])")
+        fail(unknown[0], "unknown section (expected [sweep], [instance], [[agent]], [quick] and [figure])")
+    figure = raw.get("figure", {})
+    if not isinstance(figure, dict):
+        fail("[figure]", "must be a table")
+    overrides = raw.get("quick", {})
+    if not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance"}:
+        fail("[quick]", "may only hold the tables [quick.sweep] and [quick.instance]")
+    if quick:
+        raw = {**raw, **{part: {**raw.get(part, {}), **table} for part, table in overrides.items()}}
     for section, kind in (("sweep", dict), ("instance", dict), ("agent", list)):
         if section not in raw:
             fail(f"[{section}]", "missing section")
@@ -214,7 +227,6 @@ def from_dict(raw: dict, source: str = "<experiment>") -> Experiment:
             for i, entry in enumerate(agents):
                 entry = dict(entry)
                 name = entry.pop("name")
-                entry.pop("label", None)
                 _, agent_points = grid(entry, f"agent[{i}]")
                 for apoint in agent_points:
                     aparams = _resolve(apoint, {**variables, **params}, f"agent[{i}]", fail)
@@ -229,19 +241,13 @@ def from_dict(raw: dict, source: str = "<experiment>") -> Experiment:
                         fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {_where(params)})")
                     seen.add(cell.key)
                     cells.append(cell)
-            for k, v in apoint_swept(agents):
-                if k not in swept:
-                    swept.append(k)
-    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents}
-    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept))
-
-
-def apoint_swept(agents):
-    """(name, values) of agent parameters given as lists."""
-    for entry in agents:
+    for entry in agents:  # swept agent parameters, named as summary.csv names them
         for k, v in entry.items():
-            if isinstance(v, list):
-                yield k, v
+            column = "lam" if k == "lam" else f"agent.{k}"
+            if isinstance(v, list) and column not in swept:
+                swept.append(column)
+    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents}
+    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure)
 
 
 def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:

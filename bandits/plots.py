@@ -81,8 +81,10 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
     present = [m for m in METRIC_LABELS if m in set(table.metric)]
     metrics = metrics or [m for m in present if m != "distinct"]
     name = config["name"]
+    # panels and x axes come from the instance and sweep parameters; swept agent parameters
+    # are already in the labels
     swept = [s for s in config["swept"] if s in table.columns and table[s].nunique() > 1
-             and pd.api.types.is_numeric_dtype(table[s])]
+             and pd.api.types.is_numeric_dtype(table[s]) and not s.startswith("agent.") and s != "lam"]
     colours = {label: OKABE_ITO[i % len(OKABE_ITO)] for i, label in enumerate(dict.fromkeys(table.label))}
     cells = {c["key"]: c for c in config["cells"]}
     written = []

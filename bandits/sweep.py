@@ -66,13 +66,13 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
             if not force:
                 raise SweepError(f"{out} holds results of a different experiment "
                                  f"({old.get('name', '?') if old_hash else 'unreadable config.json'}); "
-                                 "choose another --out folder or pass --force to replace them")
+                                 "choose another results folder or pass --force to replace them")
             shutil.rmtree(out / CELLS, ignore_errors=True)
             for name in ("summary.csv", "config.json", "versions.json"):
                 (out / name).unlink(missing_ok=True)
     elif out.exists() and any(out.iterdir()) and not force:
         raise SweepError(f"{out} exists, is not empty and is not a results folder; "
-                         "choose another --out folder or pass --force to write into it")
+                         "choose another results folder or pass --force to write into it")
     (out / CELLS).mkdir(parents=True, exist_ok=True)
     for stale in (out / CELLS).glob("*.tmp"):
         stale.unlink()
