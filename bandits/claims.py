@@ -253,7 +253,79 @@ def draw_tradeoff(table, exp, stem):
     return measured
 
 
-FIGURES = {"scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff}
+# -- rl: policy-gradient learners as samplers (claim C4) -------------------------------------
+
+TABLE_METRICS = ["distinct_unsolved", "entropy_solved", "entropy_unsolved", "entropy_all", "batch_distinct_solved",
+                 "batch_distinct_unsolved", "batch_distinct_all", "solved", "pass@32"]
+
+
+def draw_rl(table, exp, stem):
+    """Four panels (distinct answers on unsolved questions, solved fraction, pass@k, entropy) and a table."""
+    param = exp.figure.get("param", "outcome")
+    table = table.copy()
+    table["samples"] = table.checkpoint * table.group_size
+    shown = table[(table.eta == 0) | (table.param == param)]
+    labels = list(dict.fromkeys(shown.sort_values(["eta", "bonus"]).label))
+    labels = [lab for lab in labels if lab == "pi0 sampling"] + [lab for lab in labels if lab != "pi0 sampling"]
+    colours = {lab: ("black" if lab == "pi0 sampling" else OKABE_ITO[i % len(OKABE_ITO)])
+               for i, lab in enumerate(labels)}
+    fig, axes = plt.subplots(2, 2, figsize=(2 * COLUMN_WIDTH, 4.8), constrained_layout=True)
+    panels = [(axes[0, 0], "distinct_unsolved", "distinct answers found,\nunsolved questions"),
+              (axes[0, 1], "solved", "fraction of questions solved"),
+              (axes[1, 1], "entropy_all", "answer entropy of the policy (nats)")]
+    for ax, metric, ylabel in panels:
+        for lab in labels:
+            g = shown[(shown.label == lab) & (shown.metric == metric)].sort_values("samples")
+            ax.plot(g.samples, g["mean"], color=colours[lab], label=lab,
+                    linestyle="--" if lab == "pi0 sampling" else "-")
+            ax.fill_between(g.samples, g.ci_low, g.ci_high, color=colours[lab], alpha=0.15, linewidth=0)
+        ax.set_xscale("log")
+        ax.set_xlabel("samples drawn")
+        ax.set_ylabel(ylabel)
+    ax = axes[1, 0]
+    end = shown[shown.checkpoint == shown.steps]
+    ks = [int(m.split("@")[1]) for m in sorted(set(end.metric)) if m.startswith("pass@")]
+    ks.sort()
+    for lab in labels:
+        g = end[end.label == lab].set_index("metric")
+        means = [g.loc[f"pass@{k}", "mean"] for k in ks]
+        lows = [g.loc[f"pass@{k}", "ci_low"] for k in ks]
+        highs = [g.loc[f"pass@{k}", "ci_high"] for k in ks]
+        ax.errorbar(ks, means, yerr=np.clip([np.subtract(means, lows), np.subtract(highs, means)], 0, None),
+                    color=colours[lab], marker="o", markersize=3, capsize=1.5, label=lab,
+                    linestyle="--" if lab == "pi0 sampling" else "-")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ks, [str(k) for k in ks])
+    ax.set_xlabel("k (samples)")
+    ax.set_ylabel("pass@k of the final policy")
+    handles, names = axes[0, 1].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False)
+    runs = int(end[end.metric == "solved"].n.max())
+    fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs", fontsize=7)
+    _save(fig, stem)
+
+    final = table[table.checkpoint == table.steps]
+    rows = []
+    for lab, group in final.groupby("label", sort=False):
+        means = group.set_index("metric")["mean"]
+        rows.append({"learner": lab, **{m: round(float(means[m]), 3) for m in TABLE_METRICS}})
+    rows.sort(key=lambda r: (r["learner"] != "pi0 sampling", r["learner"]))
+    frame = pd.DataFrame(rows)
+    stem.with_name(stem.name + "_table.md").write_text(_markdown(frame) + "\n")
+    measured = {"learners": {r["learner"]: {k: v for k, v in r.items() if k != "learner"} for r in rows}}
+    return measured
+
+
+def _markdown(frame: pd.DataFrame) -> str:
+    """A GitHub table (pandas' to_markdown needs the optional tabulate package)."""
+    head = "| " + " | ".join(frame.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in frame.columns) + " |"
+    body = ["| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
+            for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *body])
+
+
+FIGURES = {"scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff, "rl": draw_rl}
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -287,6 +359,9 @@ def _brief(measured) -> str:
     if "agents" in measured:
         return "; ".join(f"{k} slope {v['slope']:.2f} (expected {v['expected']:g})"
                          for k, v in measured["agents"].items())
+    if "learners" in measured:
+        return "; ".join(f"{k}: solved {v['solved']:.2f}, pass@32 {v['pass@32']:.2f}"
+                         for k, v in measured["learners"].items())
     if "series" in measured:
         return "; ".join(f"{k} max ratio {v['max_ratio']:.3f}, R^2 vs ln t {v['r2_vs_log_t']:.3f}"
                          for k, v in measured["series"].items())

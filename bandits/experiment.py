@@ -122,17 +122,22 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     def fail(field, problem):
         raise ExperimentError(f"{source}: {field}: {problem}")
 
-    unknown = sorted(set(raw) - {"sweep", "instance", "agent", "quick", "figure"})
+    learners = "questions" in raw or "learner" in raw
+    sections = {"sweep", "questions", "learner"} if learners else {"sweep", "instance", "agent"}
+    unknown = sorted(set(raw) - sections - {"quick", "figure"})
     if unknown:
-        fail(unknown[0], "unknown section (expected [sweep], [instance], [[agent]], [quick] and [figure])")
+        expected = ("[sweep], [questions], [[learner]]" if learners else "[sweep], [instance], [[agent]]")
+        fail(unknown[0], f"unknown section (expected {expected}, [quick] and [figure])")
     figure = raw.get("figure", {})
     if not isinstance(figure, dict):
         fail("[figure]", "must be a table")
     overrides = raw.get("quick", {})
-    if not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance"}:
-        fail("[quick]", "may only hold the tables [quick.sweep] and [quick.instance]")
+    if not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance", "questions"}:
+        fail("[quick]", "may only hold the tables [quick.sweep] and [quick.instance] (or [quick.questions])")
     if quick:
         raw = {**raw, **{part: {**raw.get(part, {}), **table} for part, table in overrides.items()}}
+    if learners:
+        return _learner_experiment(raw, source, figure, fail)
     for section, kind in (("sweep", dict), ("instance", dict), ("agent", list)):
         if section not in raw:
             fail(f"[{section}]", "missing section")
@@ -276,3 +281,83 @@ def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:
 
 def _where(params: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
+
+
+# -- experiments with policy-gradient learners (SPEC 3 R3) ---------------------------------------
+
+LEARNER_SWEEP_KEYS = {"name", "steps", "runs", "seed", "checkpoints", "description"}
+LEARNER_KEYS = {"bonus", "param", "n", "eta", "beta", "c", "b0"}
+
+
+@dataclass(frozen=True)
+class LearnerCell:
+    """One training run set: multi-question instance, learner settings, steps."""
+
+    family: str
+    instance_params: dict
+    settings: dict
+    steps: int
+    runs: int
+    seed: int
+    checkpoints: object
+
+    def describe(self) -> dict:
+        from .rl.learner import LearnerResult
+        label = LearnerResult(None, self.settings, 0, 0, 0, None, {}).label
+        return {"kind": "learner", "family": self.family, "instance": dict(self.instance_params),
+                "settings": dict(self.settings), "label": label, "steps": self.steps, "runs": self.runs,
+                "seed": self.seed, "checkpoints": self.checkpoints}
+
+    @property
+    def key(self) -> str:
+        return hashlib.sha256(json.dumps(self.describe(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _learner_experiment(raw, source, figure, fail) -> Experiment:
+    from .rl import learner as rl_learner
+    from .rl.questions import FAMILIES as QUESTION_FAMILIES
+
+    for section, kind in (("sweep", dict), ("questions", dict), ("learner", list)):
+        if not isinstance(raw.get(section), kind):
+            fail(f"[{section}]", "missing section" if section not in raw else "has the wrong form")
+    sweep = dict(raw["sweep"])
+    for key in sweep:
+        if key not in LEARNER_SWEEP_KEYS:
+            fail(f"sweep.{key}", f"unknown field (expected one of {', '.join(sorted(LEARNER_SWEEP_KEYS))})")
+    for key in ("steps", "runs"):
+        if key not in sweep:
+            fail(f"sweep.{key}", "missing field")
+        if isinstance(sweep[key], bool) or not isinstance(sweep[key], int) or sweep[key] < 1:
+            fail(f"sweep.{key}", f"must be an integer >= 1, got {sweep[key]!r}")
+    sweep.setdefault("name", Path(source).stem)
+    sweep.setdefault("seed", 0)
+    sweep.setdefault("checkpoints", 40)
+    questions = dict(raw["questions"])
+    family = questions.pop("family", "transfer")
+    if family not in QUESTION_FAMILIES or family == "from_arrays":
+        fail("questions.family", f"unknown family {family!r} (known: transfer)")
+    try:
+        QUESTION_FAMILIES[family](**questions)
+    except (TypeError, ValueError) as exc:
+        fail("questions", str(exc))
+    cells = []
+    for i, entry in enumerate(raw["learner"]):
+        unknown = sorted(set(entry) - LEARNER_KEYS)
+        if unknown:
+            fail(f"learner[{i}].{unknown[0]}", f"unknown field (expected some of {', '.join(sorted(LEARNER_KEYS))})")
+        keys = list(entry)
+        lists = [entry[k] if isinstance(entry[k], list) else [entry[k]] for k in keys]
+        for combo in itertools.product(*lists):
+            given = dict(zip(keys, combo))
+            settings = {"bonus": "none", "param": "arm", "n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5,
+                        **given}
+            try:
+                settings = rl_learner.check_settings(settings)
+            except (TypeError, ValueError) as exc:
+                fail(f"learner[{i}]", str(exc))
+            cells.append(LearnerCell(family, questions, settings, sweep["steps"], sweep["runs"], sweep["seed"],
+                                     sweep["checkpoints"]))
+    if len({c.key for c in cells}) != len(cells):
+        fail("[[learner]]", "the same learner appears twice")
+    config = {"sweep": sweep, "questions": {"family": family, **questions}, "learner": raw["learner"]}
+    return Experiment(sweep["name"], source, config, tuple(cells), (), figure)

@@ -83,16 +83,7 @@ class Result:
 
     def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table: checkpoint, metric, mean, sem, ci_low, ci_high, n (Student-t interval)."""
-        frames = []
-        for name, values in self.metrics.items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                mean, sem, low, high, n = mean_ci(values, level=level)
-            frames.append(pd.DataFrame({"checkpoint": self.checkpoints, "metric": name, "mean": mean, "sem": sem,
-                                        "ci_low": low, "ci_high": high, "n": n}))
-        table = pd.concat(frames, ignore_index=True)
-        table.attrs["ci_method"] = CI_METHOD
-        return table
+        return tidy_summary(self.checkpoints, self.metrics, level)
 
     def table(self) -> pd.DataFrame:
         """Tidy per-run table: run, checkpoint, metric, value."""
@@ -163,12 +154,7 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     def work(lo, hi):
         loop(seeds[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
 
-    blocks = np.linspace(0, runs, min(n_jobs, runs) + 1).astype(int)
-    if len(blocks) <= 2:
-        work(0, runs)
-    else:
-        with ThreadPoolExecutor(len(blocks) - 1) as pool:
-            list(pool.map(work, blocks[:-1], blocks[1:]))
+    run_in_blocks(work, runs, n_jobs)
 
     metrics = {name: out[:, i, :] for i, name in enumerate(engine.METRICS)}
     if not instance.has_pass_metric:
@@ -176,6 +162,34 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     if batch == 1:
         del metrics["round_distinct"]
     return Result(instance, agent, horizon, runs, seed, batch, checkpoints, metrics)
+
+
+def run_in_blocks(work, runs: int, n_jobs: int) -> None:
+    """Call ``work(lo, hi)`` on ``n_jobs`` contiguous blocks of the runs, in threads.
+
+    The compiled loops release the GIL, so the threads run on separate cores; every run seeds
+    its own generator, so the blocks do not change any number.
+    """
+    blocks = np.linspace(0, runs, min(n_jobs, runs) + 1).astype(int)
+    if len(blocks) <= 2:
+        work(0, runs)
+        return
+    with ThreadPoolExecutor(len(blocks) - 1) as pool:
+        list(pool.map(work, blocks[:-1], blocks[1:]))
+
+
+def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFrame:
+    """Tidy table of per-run metric arrays: checkpoint, metric, mean, sem, ci_low, ci_high, n."""
+    frames = []
+    for name, values in metrics.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, sem, low, high, n = mean_ci(values, level=level)
+        frames.append(pd.DataFrame({"checkpoint": checkpoints, "metric": name, "mean": mean, "sem": sem,
+                                    "ci_low": low, "ci_high": high, "n": n}))
+    table = pd.concat(frames, ignore_index=True)
+    table.attrs["ci_method"] = CI_METHOD
+    return table
 
 
 def _resolve_checkpoints(checkpoints, horizon, batch):

@@ -31,7 +31,8 @@ import pandas as pd
 
 from . import __version__
 from .experiment import Experiment
-from .stats import CI_METHOD, mean_ci
+from .simulate import tidy_summary
+from .stats import CI_METHOD
 
 CELLS = "cells"
 
@@ -44,6 +45,12 @@ def compute_cell(desc: dict) -> dict:
     """Simulate one cell from its plain description (runs in a worker process)."""
     from .experiment import TOML_FAMILIES
     from .simulate import simulate
+
+    if desc.get("kind") == "learner":
+        from .rl import FAMILIES as QUESTION_FAMILIES, train
+        res = train(QUESTION_FAMILIES[desc["family"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
+                    runs=desc["runs"], seed=desc["seed"], checkpoints=desc["checkpoints"], n_jobs=1)
+        return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
 
     instance = TOML_FAMILIES[desc["family"]](**desc["instance"])
     checkpoints = desc["checkpoints"]
@@ -166,18 +173,19 @@ def summary_table(config: dict, out: Path) -> pd.DataFrame:
         if not path.exists():
             continue
         data = load_cell(out, cell["key"])
-        columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "horizon": cell["horizon"],
-                   "batch": cell["batch"], "agent": cell["agent"], "label": cell["label"],
-                   **{f"agent.{k}": v for k, v in cell["agent_params"].items()}, "lam": cell["lam"]}
-        for metric, values in data.items():
-            if metric == "checkpoints":
-                continue
-            mean, sem, low, high, n = mean_ci(values)
-            frame = pd.DataFrame({"checkpoint": data["checkpoints"], "metric": metric, "mean": mean, "sem": sem,
-                                  "ci_low": low, "ci_high": high, "n": n})
-            for name, value in reversed(columns.items()):
-                frame.insert(0, name, value)
-            frames.append(frame)
+        if cell.get("kind") == "learner":
+            columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "steps": cell["steps"],
+                       "label": cell["label"], **{("group_size" if k == "n" else k): v
+                                                  for k, v in cell["settings"].items()}}
+        else:
+            columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "horizon": cell["horizon"],
+                       "batch": cell["batch"], "agent": cell["agent"], "label": cell["label"],
+                       **{f"agent.{k}": v for k, v in cell["agent_params"].items()}, "lam": cell["lam"]}
+        metrics = {k: v for k, v in data.items() if k != "checkpoints"}
+        frame = tidy_summary(data["checkpoints"], metrics)
+        for name, value in reversed(columns.items()):
+            frame.insert(0, name, value)
+        frames.append(frame)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

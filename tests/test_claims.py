@@ -30,7 +30,7 @@ def slopes(claims, name):
 
 def test_every_claim_has_its_figure(claims):
     for name in ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-                 "c3_batch"):
+                 "c3_batch", "c4_rl"):
         assert name in claims
         for suffix in (".pdf", ".png"):
             assert (claims["_figures"] / f"{name}{suffix}").stat().st_size > 5000
@@ -85,7 +85,20 @@ def test_c3_batch_penalty_trades_regret_for_diversity_and_pass_rate(claims):
             v = agents[agent]
             assert v["penalty_raises_round_distinct"] and v["penalty_costs_regret"], (n, agent)
             assert v["penalty_lowers_pass_regret"], (n, agent)
-            assert v["pass_regret"][-1] < 0.6 * v["pass_regret"][0], (n, agent)  # measured ratios 0.16 to 0.55
+            assert v["pass_regret"][-1] < 0.6 * v["pass_regret"][0], (n, agent)  # measured ratios 0.07 to 0.54
         assert agents["thompson"]["penalty_raises_round_distinct"] and agents["thompson"]["penalty_costs_regret"]
         # historical exploration on outcomes lowers pseudo-regret: outcome_ucb against ucb1, both without penalty
         assert agents["outcome_ucb"]["regret"][0] < 0.5 * agents["ucb1"]["regret"][0]  # measured about 0.15
+
+
+def test_c4_grpo_loses_answer_diversity_and_the_bonuses_restore_it(claims):
+    learners = claims["c4_rl"]["learners"]
+    base, grpo = learners["pi0 sampling"], learners["GRPO (outcome logits)"]
+    # transfer of diversity degradation: fewer answers found on unsolved questions than sampling pi0 as often
+    assert grpo["distinct_unsolved"] < 0.9 * base["distinct_unsolved"]  # measured 28.9 against 38.1
+    assert grpo["entropy_unsolved"] < 0.5 * base["entropy_unsolved"]
+    for bonus in ("ucb", "ucb_con", "batch"):
+        better = learners[f"GRPO+{bonus} (outcome logits)"]
+        assert better["solved"] >= grpo["solved"] + 0.05, bonus  # measured +0.10 to +0.15
+        assert better["pass@32"] >= grpo["pass@32"] + 0.03, bonus  # measured +0.05 to +0.12
+        assert better["entropy_unsolved"] > grpo["entropy_unsolved"], bonus

@@ -22,5 +22,6 @@ def test_readme_python_block_runs(number, tmp_path, monkeypatch):
 
 def test_readme_has_the_two_commands():
     text = README.read_text()
-    assert "python -m pytest" in text and "bandits run experiments/demo.toml" in text
+    assert "python -m pytest" in text and "bandits reproduce --quick" in text
+    assert "bandits run experiments/demo.toml" in text
     assert len(BLOCKS) >= 2

@@ -1,0 +1,336 @@
+"""Policy-gradient learners with outcome-based exploration terms (SPEC 3, R3), compiled.
+
+The policy for question x is a softmax over arms with the base policy as prior::
+
+    theta_x(a) = u[a] + v[x, a]            param = "arm"      (a logit per arm: no generalization)
+    theta_x(a) = u[a] + w[x, phi[x, a]]    param = "outcome"  (a logit per answer: generalization)
+    pi_x(a) proportional to pi0(a) exp(theta_x(a))
+
+``u`` is shared by all questions, so learning on one question moves the others. A step draws a
+question uniformly, a group of n arms from pi_x, and rewards r_i = 1{answer correct}; it takes the
+GRPO advantage A_i = (r_i - mean r) / (std r + 1e-6), adds an exploration term e_i, and ascends
+
+    J = (1/n) sum_i (A_i + e_i) log pi_x(a_i) - beta KL(pi_x || pi0)
+
+with learning rate eta; the gradient with respect to the logits is, in closed form,
+``g(b) = (1/n) sum_i (A_i + e_i) (1{a_i = b} - pi_x(b)) - beta pi_x(b) (theta_x(b) - E_pi theta_x)``.
+Exploration terms, with N(x, o) the times answer o was seen on question x *before* this batch and
+b(x, o) = min(1, 1 / sqrt(max(N(x, o), 1))) (a never-seen answer gets the full bonus):
+``none``: 0; ``ucb``: c b(x, o_i); ``ucb_mean``: c (b_i - mean_j b_j); ``ucb_con``: c (b_i - b0);
+``batch``: c (-(1/n) sum_{j != i} 1{o_i = o_j}). ``eta = 0`` samples the base model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .._validate import check_int, check_real
+from ..seeding import content_key, resolve_seed, run_seeds
+from ..simulate import default_checkpoints, run_in_blocks, tidy_summary
+from .questions import Questions
+
+BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
+PARAMS = ("arm", "outcome")
+PASS_KS = (1, 2, 4, 8, 16, 32)
+GROUPS = ("all", "solved", "unsolved")
+METRICS = (("solved", "distinct_solved", "distinct_unsolved")
+           + tuple(f"entropy_{g}" for g in GROUPS) + tuple(f"batch_distinct_{g}" for g in GROUPS)
+           + tuple(f"pass@{k}" for k in PASS_KS) + ("regret", "samples"))
+
+
+# -- the pieces of one step, each testable on its own -------------------------------------
+
+@njit(cache=True)
+def logits(u, v, w, phi, x, param, out):
+    """theta_x into ``out``: u + v[x] (param 0, arm) or u + w[x, phi[x]] (param 1, outcome)."""
+    for a in range(u.shape[0]):
+        out[a] = u[a] + (v[x, a] if param == 0 else w[x, phi[x, a]])
+
+
+@njit(cache=True)
+def softmax_with_base(pi0, theta, out):
+    """pi(a) proportional to pi0(a) exp(theta(a)), computed stably."""
+    top = -np.inf
+    for a in range(theta.shape[0]):
+        if pi0[a] > 0 and theta[a] > top:
+            top = theta[a]
+    total = 0.0
+    for a in range(theta.shape[0]):
+        out[a] = pi0[a] * np.exp(theta[a] - top)
+        total += out[a]
+    for a in range(theta.shape[0]):
+        out[a] /= total
+
+
+@njit(cache=True)
+def grpo_advantage(rewards, out):
+    """(r_i - mean r) / (std r + 1e-6), population standard deviation."""
+    n = rewards.shape[0]
+    mean = rewards.mean()
+    var = 0.0
+    for i in range(n):
+        var += (rewards[i] - mean) ** 2
+    std = np.sqrt(var / n)
+    for i in range(n):
+        out[i] = (rewards[i] - mean) / (std + 1e-6)
+
+
+@njit(cache=True)
+def exploration(kind, outcomes, counts_x, c, b0, out):
+    """The exploration term e_i of each sample (kind: index in BONUSES), from counts before the batch."""
+    n = outcomes.shape[0]
+    if kind == 0:
+        out[:] = 0.0
+        return
+    if kind == 4:  # batch: -(1/n) * (number of other samples with the same answer)
+        for i in range(n):
+            same = 0
+            for j in range(n):
+                if j != i and outcomes[j] == outcomes[i]:
+                    same += 1
+            out[i] = -c * same / n
+        return
+    for i in range(n):
+        out[i] = min(1.0, 1.0 / np.sqrt(max(counts_x[outcomes[i]], 1.0)))
+    if kind == 2:
+        out -= out.mean()
+    elif kind == 3:
+        out -= b0
+    out *= c
+
+
+@njit(cache=True)
+def logit_gradient(pi, theta, arms, adv, beta, out):
+    """dJ/dtheta for J = (1/n) sum_i adv_i log pi(a_i) - beta KL(pi || pi0)."""
+    n = arms.shape[0]
+    total = adv.sum() / n
+    mean_theta = 0.0
+    for a in range(pi.shape[0]):
+        mean_theta += pi[a] * theta[a]
+    for a in range(pi.shape[0]):
+        out[a] = -total * pi[a] - beta * pi[a] * (theta[a] - mean_theta)
+    for i in range(n):
+        out[arms[i]] += adv[i] / n
+
+
+@njit(cache=True)
+def answer_distribution(pi, phi_x, out):
+    out[:] = 0.0
+    for a in range(pi.shape[0]):
+        out[phi_x[a]] += pi[a]
+
+
+# -- the training loop ---------------------------------------------------------------------
+
+@njit(cache=True)
+def _record(u, v, w, phi, pi0, param, n, solved, found, regret, samples, ks, row):
+    """Fill one checkpoint's metrics (order of METRICS) from the current policy."""
+    X, K = phi.shape
+    m = found.shape[1]
+    theta = np.empty(K)
+    pi = np.empty(K)
+    p = np.empty(m)
+    sums = np.zeros(3 * 3 + len(ks))  # entropy x3, batch_distinct x3, pass@k
+    n_solved = 0
+    dist_solved = 0.0
+    dist_unsolved = 0.0
+    for x in range(X):
+        logits(u, v, w, phi, x, param, theta)
+        softmax_with_base(pi0, theta, pi)
+        answer_distribution(pi, phi[x], p)
+        entropy = 0.0
+        expected_distinct = 0.0
+        for o in range(m):
+            if p[o] > 0:
+                entropy -= p[o] * np.log(p[o])
+            expected_distinct += 1.0 - (1.0 - p[o]) ** n
+        group = 1 if solved[x] else 2
+        sums[0] += entropy
+        sums[group] += entropy
+        sums[3] += expected_distinct
+        sums[3 + group] += expected_distinct
+        for j in range(len(ks)):
+            sums[6 + j] += 1.0 - (1.0 - p[0]) ** ks[j]
+        n_found = 0.0
+        for o in range(m):
+            n_found += found[x, o]
+        if solved[x]:
+            n_solved += 1
+            dist_solved += n_found
+        else:
+            dist_unsolved += n_found
+    n_unsolved = X - n_solved
+    row[0] = n_solved / X
+    row[1] = dist_solved / n_solved if n_solved > 0 else np.nan
+    row[2] = dist_unsolved / n_unsolved if n_unsolved > 0 else np.nan
+    for g, size in enumerate((X, n_solved, n_unsolved)):
+        row[3 + g] = sums[g] / size if size > 0 else np.nan
+        row[6 + g] = sums[3 + g] / size if size > 0 else np.nan
+    for j in range(len(ks)):
+        row[9 + j] = sums[6 + j] / X
+    row[9 + len(ks)] = regret
+    row[10 + len(ks)] = samples
+
+
+@njit(cache=True, nogil=True)
+def train_runs(seeds, phi, pi0, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out):
+    """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``."""
+    X, K = phi.shape
+    n_ckpt = checkpoints.shape[0]
+    for r in range(seeds.shape[0]):
+        np.random.seed(seeds[r])
+        u = np.zeros(K)
+        v = np.zeros((X, K) if param == 0 else (1, 1))
+        w = np.zeros((X, m) if param == 1 else (1, 1))
+        counts = np.zeros((X, m))
+        found = np.zeros((X, m))
+        solved = np.zeros(X, np.bool_)
+        theta = np.empty(K)
+        pi = np.empty(K)
+        cdf = np.empty(K)
+        grad = np.empty(K)
+        arms = np.empty(n, np.int64)
+        outcomes = np.empty(n, np.int64)
+        rewards = np.empty(n)
+        adv = np.empty(n)
+        bonus_terms = np.empty(n)
+        regret = 0.0
+        k = 0
+        while k < n_ckpt and checkpoints[k] == 0:
+            _record(u, v, w, phi, pi0, param, n, solved, found, regret, 0.0, ks, out[r, :, k])
+            k += 1
+        for step in range(1, steps + 1):
+            x = np.random.randint(X)
+            logits(u, v, w, phi, x, param, theta)
+            softmax_with_base(pi0, theta, pi)
+            total = 0.0
+            for a in range(K):
+                total += pi[a]
+                cdf[a] = total
+            for i in range(n):
+                a = min(np.searchsorted(cdf, np.random.random() * total, side="right"), K - 1)
+                arms[i] = a
+                outcomes[i] = phi[x, a]
+                rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
+            grpo_advantage(rewards, adv)
+            exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
+            adv += bonus_terms
+            if eta != 0.0:
+                logit_gradient(pi, theta, arms, adv, beta, grad)
+                for a in range(K):
+                    u[a] += eta * grad[a]
+                    if param == 0:
+                        v[x, a] += eta * grad[a]
+                    else:
+                        w[x, phi[x, a]] += eta * grad[a]
+            for i in range(n):
+                counts[x, outcomes[i]] += 1.0
+                found[x, outcomes[i]] = 1.0
+                regret += 1.0 - rewards[i]
+                if rewards[i] > 0:
+                    solved[x] = True
+            while k < n_ckpt and checkpoints[k] == step:
+                _record(u, v, w, phi, pi0, param, n, solved, found, regret, float(step * n), ks, out[r, :, k])
+                k += 1
+
+
+# -- the Python API ------------------------------------------------------------------------
+
+@dataclass
+class LearnerResult:
+    """What :func:`train` returns: ``checkpoints`` (steps), per-run ``metrics`` (runs x checkpoints)."""
+
+    questions: Questions
+    settings: dict
+    steps: int
+    runs: int
+    seed: int
+    checkpoints: np.ndarray
+    metrics: dict = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        s = self.settings
+        if s["eta"] == 0:
+            return "pi0 sampling"
+        name = "GRPO" if s["bonus"] == "none" else f"GRPO+{s['bonus']}"
+        return f"{name} ({s['param']} logits)"
+
+    @property
+    def samples(self) -> np.ndarray:
+        """Samples drawn at each checkpoint (steps x group size)."""
+        return self.checkpoints * self.settings["n"]
+
+    @property
+    def final(self) -> dict:
+        return {name: values[:, -1] for name, values in self.metrics.items()}
+
+    def summary(self, level: float = 0.95):
+        """Tidy table (checkpoint in steps, metric, mean, sem, ci_low, ci_high, n)."""
+        return tidy_summary(self.checkpoints, self.metrics, level)
+
+
+def check_settings(settings: dict) -> dict:
+    """The learner settings validated, with one-line messages that name the setting."""
+    if settings["bonus"] not in BONUSES:
+        raise ValueError(f"bonus must be one of {', '.join(BONUSES)}; got {settings['bonus']!r}")
+    if settings["param"] not in PARAMS:
+        raise ValueError(f"param must be 'arm' or 'outcome'; got {settings['param']!r}")
+    return {"bonus": settings["bonus"], "param": settings["param"], "n": check_int(settings["n"], "n", low=1),
+            "eta": check_real(settings["eta"], "eta", low=0.0), "beta": check_real(settings["beta"], "beta", low=0.0),
+            "c": check_real(settings["c"], "c"), "b0": check_real(settings["b0"], "b0")}
+
+
+def train(questions, *, bonus="none", param="arm", n=8, eta=0.5, beta=0.0, c=0.2, b0=0.5, steps=2000,
+          runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+    """Train ``runs`` independent policy-gradient learners on ``questions``.
+
+    Parameters
+    ----------
+    bonus : {"none", "ucb", "ucb_mean", "ucb_con", "batch"}
+        Exploration term added to the GRPO advantage.
+    param : {"arm", "outcome"}
+        A logit per arm (no generalization) or per answer (generalization), plus shared arm logits.
+    n, eta, beta, c, b0
+        Group size, learning rate, KL penalty to pi0, bonus weight, ucb_con baseline.
+    steps : int
+        Gradient steps; each draws one question and a group of n samples.
+    checkpoints : int or list of int
+        Step counts where the metrics are read (an int: that many log-spaced steps, ``steps`` included).
+    """
+    if not isinstance(questions, Questions):
+        raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
+    settings = check_settings({"bonus": bonus, "param": param, "n": n, "eta": eta, "beta": beta, "c": c, "b0": b0})
+    steps = check_int(steps, "steps", low=1)
+    runs = check_int(runs, "runs", low=1)
+    seed = resolve_seed(seed)
+    n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
+    if isinstance(checkpoints, (int, np.integer)) and not isinstance(checkpoints, bool):
+        ckpts = default_checkpoints(steps, 1, check_int(checkpoints, "checkpoints", low=1))
+    else:
+        ckpts = np.unique(np.asarray(checkpoints, dtype=np.int64))
+        if ckpts.size == 0 or ckpts[0] < 0 or ckpts[-1] > steps:
+            raise ValueError(f"checkpoints must lie in [0, steps={steps}]")
+    key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
+    seeds = run_seeds(seed, key, runs)
+    out = np.zeros((runs, len(METRICS), len(ckpts)))
+    ks = np.array(PASS_KS, dtype=np.float64)
+
+    def work(lo, hi):
+        train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.m, settings["n"], settings["eta"],
+                   settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
+                   steps, ckpts, ks, out[lo:hi])
+
+    run_in_blocks(work, runs, n_jobs)
+    metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}
+    return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
+
+
+def sample_base(questions, *, n=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+    """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
+    return train(questions, n=n, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
+                 n_jobs=n_jobs)
