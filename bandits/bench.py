@@ -182,6 +182,43 @@ def numpy_ucb1(horizon, runs, seed=0, alpha=2.0):
 
 # ----------------------------------------------------------------------------- report
 
+LEARNER = dict(bonus="ucb_con", param="outcome", n=8, eta=0.5, c=1.0, b0=0.5)
+
+
+def bench_learner(steps, repeats):
+    """Compiled policy-gradient steps per second on transfer(X=40, K=200, m=48), one thread."""
+    from . import rl
+    qs = rl.transfer(X=40, K=200, m=48, seed=0)
+    rl.train(qs, steps=10, runs=1, n_jobs=1, **LEARNER)  # compile or load from the cache
+    seconds, _ = best_of(lambda: (rl.train(qs, steps=steps, runs=1, n_jobs=1, checkpoints=[steps], **LEARNER),
+                                  None), repeats)
+    return qs, steps / seconds
+
+
+def numpy_learner_steps(qs, steps, seed=0):
+    """The same step in plain NumPy (one question, a group of n, GRPO + ucb_con, outcome logits)."""
+    rng = np.random.default_rng(seed)
+    n, eta, c, b0 = LEARNER["n"], LEARNER["eta"], LEARNER["c"], LEARNER["b0"]
+    u, w, counts = np.zeros(qs.K), np.zeros((qs.X, qs.m)), np.zeros((qs.X, qs.m))
+    rows = np.arange(qs.K)
+    start = time.perf_counter()
+    for _ in range(steps):
+        x = rng.integers(qs.X)
+        theta = u + w[x, qs.phi[x]]
+        pi = qs.pi0 * np.exp(theta - theta.max())
+        pi /= pi.sum()
+        arms = rng.choice(qs.K, size=n, p=pi)
+        answers = qs.phi[x, arms]
+        r = (answers == 0).astype(float)
+        adv = (r - r.mean()) / (r.std() + 1e-6)
+        adv += c * (np.minimum(1.0, 1.0 / np.sqrt(np.maximum(counts[x, answers], 1.0))) - b0)
+        grad = np.bincount(arms, weights=adv, minlength=qs.K) / n - adv.mean() * pi
+        u += eta * grad
+        np.add.at(w[x], qs.phi[x, rows], eta * grad)
+        np.add.at(counts[x], answers, 1.0)
+    return steps / (time.perf_counter() - start)
+
+
 def ratio_line(label, value, target=None):
     """One formatted ratio line, with the target verdict where a target applies."""
     if value is None:
@@ -205,6 +242,7 @@ def parse_args(argv=None):
     p.add_argument("--runs", type=int, default=4, help="independent runs R")
     p.add_argument("--numpy-horizon", type=int, default=100_000, help="pulls per run for the NumPy loop")
     p.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept")
+    p.add_argument("--learner-steps", type=int, default=200_000, help="policy-gradient steps to time")
     p.add_argument("--c-source", default=None, help="path of ucb1_ref.c (default: ../shared/bench/ucb1_ref.c)")
     args = p.parse_args(argv)
     for name in ("horizon", "runs", "numpy_horizon", "repeats"):
@@ -250,6 +288,13 @@ def main(argv=None):
     print(ratio_line("numba 1 thread / numpy", rate1 / rate_np))
     if rate_c is not None:
         print(f"mean final regret at T={T}: numba {reg1:.1f}, C {reg_c:.1f}")
+
+    qs, learner_rate = bench_learner(args.learner_steps, args.repeats)
+    numpy_rate = numpy_learner_steps(qs, max(args.learner_steps // 20, 100))
+    print()
+    print(f"policy-gradient learner (GRPO + ucb_con, outcome logits, group of {LEARNER['n']}, "
+          f"X={qs.X} questions, K={qs.K} strategies, m={qs.m} answers), one thread:")
+    print(f"  numba {learner_rate:.3g} steps/s, NumPy {numpy_rate:.3g} steps/s, ratio {learner_rate / numpy_rate:.1f}")
     return 0
 
 

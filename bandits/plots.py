@@ -25,6 +25,10 @@ METRIC_LABELS = {
     "pass_regret": "pass regret (rounds without a correct answer)",
     "distinct": "distinct outcomes discovered",
     "round_distinct": "distinct outcomes per round",
+    "solved": "fraction of questions solved",
+    "distinct_unsolved": "distinct answers, unsolved questions",
+    "entropy_all": "answer entropy of the policy (nats)",
+    "pass@32": "pass@32 of the policy",
 }
 STYLE = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
          "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "axes.spines.top": False,
@@ -47,7 +51,8 @@ def plot_curves(ax, table: pd.DataFrame, metric="regret", colours=None):
     for i, (label, group) in enumerate(table[table.metric == metric].groupby("label", sort=False)):
         group = group.sort_values("checkpoint")
         colour = colours.get(label, OKABE_ITO[i % len(OKABE_ITO)])
-        ax.plot(group.checkpoint, group["mean"], color=colour, label=label)
+        style = "-" if i < len(OKABE_ITO) else "--"  # the palette has 8 colours: dashes after that
+        ax.plot(group.checkpoint, group["mean"], color=colour, label=label, linestyle=style)
         ax.fill_between(group.checkpoint, group.ci_low, group.ci_high, color=colour, alpha=0.2, linewidth=0)
 
 
@@ -80,6 +85,9 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
         return []
     present = [m for m in METRIC_LABELS if m in set(table.metric)]
     metrics = metrics or [m for m in present if m != "distinct"]
+    unknown = sorted(set(metrics) - set(table.metric))
+    if unknown:
+        raise ValueError(f"no metric {unknown[0]!r} in these results (there are: {', '.join(sorted(set(table.metric)))})")
     name = config["name"]
     # panels and x axes come from the instance and sweep parameters; swept agent parameters
     # are already in the labels
@@ -121,21 +129,25 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
     cols = min(3, len(panels))
     rows = int(np.ceil(len(panels) / cols))
     width = COLUMN_WIDTH if cols == 1 else 2.4 * cols
-    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.2 * rows + 0.4), squeeze=False, constrained_layout=True)
+    n_labels = table[table.metric == metric].label.nunique()
+    legend_rows = n_labels if cols == 1 else int(np.ceil(n_labels / 3))
+    fig, axes = plt.subplots(rows, cols, figsize=(width, 2.2 * rows + 0.5 + 0.15 * legend_rows), squeeze=False,
+                             constrained_layout=True)
     for ax, (title, group) in zip(axes.flat, panels):
         plot_curves(ax, group, metric, colours)
-        if metric == "regret":
+        if metric == "regret" and "agent" in group:
             _reference_curves(ax, group, cells)
         ax.set_xscale(xscale)
         ax.set_yscale(yscale)
         ax.set_title(title)
-        ax.set_xlabel("pulls t")
+        ax.set_xlabel("training steps" if "steps" in group else "pulls t")
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     handles, labels = _legend_entries(axes)
-    fig.legend(handles, labels, loc="outside lower center", ncol=min(3, len(labels)), frameon=False)
-    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}, mean and 95% CI over runs")
+    fig.legend(handles, labels, loc="outside lower center", ncol=1 if cols == 1 else min(3, len(labels)),
+               frameon=False)
+    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}\nmean and 95% CI over runs", fontsize=7)
     return fig
 
 
