@@ -16,6 +16,7 @@ ran in one process, in a local pool or on a Dask cluster, and in whatever order.
 
 from __future__ import annotations
 
+import io
 import json
 import multiprocessing
 import os
@@ -146,18 +147,9 @@ def _execute(descs, workers, scheduler):
 
 def save_cell(out: Path, result: dict) -> None:
     """Write one cell's arrays atomically (temporary file, fsync, rename)."""
-    arrays = {k: np.asarray(v) for k, v in result.items() if k != "key"}
-    path = out / CELLS / f"{result['key']}.npz"
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    buffer = io.BytesIO()
+    np.savez(buffer, **{k: np.asarray(v) for k, v in result.items() if k != "key"})
+    _write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
 
 
 def load_cell(out: Path, key: str) -> dict:

@@ -23,3 +23,15 @@ def add_reward(stats, key, reward):
     sums[key] += reward
     means[key] = sums[key] / counts[key]
     inv_sqrt[key] = 1.0 / np.sqrt(counts[key])
+
+
+@njit(cache=True)
+def init_per_arm(K, m, params):
+    """``init`` of the agents that keep reward statistics per arm."""
+    return new_stats(K)
+
+
+@njit(cache=True)
+def update_per_arm(state, arm, outcome, reward, params):
+    """``update`` of the agents that keep reward statistics per arm."""
+    add_reward(state, arm, reward)

@@ -9,13 +9,9 @@ otherwise the best empirical mean.
 import numpy as np
 from numba import njit
 
-from ._stats import add_reward, new_stats
+from ._stats import init_per_arm, update_per_arm
 from .base import Param, define_agent
 
-
-@njit(cache=True)
-def init(K, m, params):
-    return new_stats(K)
 
 
 @njit(cache=True)
@@ -32,13 +28,9 @@ def epsilon_greedy_index(state, t, params, out):
         out[:] = state[2]
 
 
-@njit(cache=True)
-def update(state, arm, outcome, reward, params):
-    add_reward(state, arm, reward)
 
-
-greedy = define_agent("greedy", init=init, index=greedy_index, update=update, doc=__doc__)
+greedy = define_agent("greedy", init=init_per_arm, index=greedy_index, update=update_per_arm, doc=__doc__)
 epsilon_greedy = define_agent(
-    "epsilon_greedy", init=init, index=epsilon_greedy_index, update=update, doc=__doc__,
+    "epsilon_greedy", init=init_per_arm, index=epsilon_greedy_index, update=update_per_arm, doc=__doc__,
     params={"eps": Param(0.1, "probability of a uniformly random arm", low=0.0, high=1.0)},
 )

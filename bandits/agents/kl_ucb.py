@@ -10,7 +10,7 @@ lie in [0, 1].
 import numpy as np
 from numba import njit
 
-from ._stats import add_reward, new_stats
+from ._stats import init_per_arm, update_per_arm
 from .base import Param, define_agent
 
 
@@ -43,10 +43,6 @@ def kl_upper(p, level):
     return q
 
 
-@njit(cache=True)
-def init(K, m, params):
-    return new_stats(K)
-
 
 @njit(cache=True)
 def index(state, t, params, out):
@@ -58,10 +54,6 @@ def index(state, t, params, out):
         out[a] = kl_upper(means[a], budget / counts[a]) if counts[a] > 0 else np.inf
 
 
-@njit(cache=True)
-def update(state, arm, outcome, reward, params):
-    add_reward(state, arm, reward)
-
 
 def _requires(instance):
     if instance.family == "gaussian":
@@ -70,6 +62,6 @@ def _requires(instance):
 
 
 kl_ucb = define_agent(
-    "kl_ucb", init=init, index=index, update=update, doc=__doc__, requires=_requires,
+    "kl_ucb", init=init_per_arm, index=index, update=update_per_arm, doc=__doc__, requires=_requires,
     params={"c": Param(0.0, "weight of the ln ln t term", low=0.0)},
 )

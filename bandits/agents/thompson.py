@@ -9,7 +9,7 @@ Bernoulli and verifiable rewards: Beta(1, 1) priors, so the posterior of arm ``a
 import numpy as np
 from numba import njit
 
-from ._stats import add_reward, new_stats
+from ._stats import init_per_arm, update_per_arm
 from .base import define_agent
 
 
@@ -26,10 +26,6 @@ def posterior_sample(counts, sums, key, params):
     return np.random.beta(1.0 + sums[key], 1.0 + counts[key] - sums[key])
 
 
-@njit(cache=True)
-def init(K, m, params):
-    return new_stats(K)
-
 
 @njit(cache=True)
 def index(state, t, params, out):
@@ -38,10 +34,6 @@ def index(state, t, params, out):
         out[a] = posterior_sample(counts, sums, a, params)
 
 
-@njit(cache=True)
-def update(state, arm, outcome, reward, params):
-    add_reward(state, arm, reward)
 
-
-thompson = define_agent("thompson", init=init, index=index, update=update, each_once=False,
+thompson = define_agent("thompson", init=init_per_arm, index=index, update=update_per_arm, each_once=False,
                         prepare=family_params, doc=__doc__)

@@ -8,15 +8,11 @@ terms: one logarithm and one square root per pull instead of one per arm.
 import numpy as np
 from numba import njit
 
-from ._stats import add_reward, new_stats
+from ._stats import init_per_arm, update_per_arm
 from .base import Param, define_agent
 
 ALPHA = {"alpha": Param(2.0, "exploration constant", low=0.0, low_open=True)}
 
-
-@njit(cache=True)
-def init(K, m, params):
-    return new_stats(K)
 
 
 @njit(cache=True)
@@ -27,9 +23,5 @@ def index(state, t, params, out):
         out[a] = means[a] + width * inv_sqrt[a]
 
 
-@njit(cache=True)
-def update(state, arm, outcome, reward, params):
-    add_reward(state, arm, reward)
 
-
-ucb1 = define_agent("ucb1", init=init, index=index, update=update, params=ALPHA, doc=__doc__)
+ucb1 = define_agent("ucb1", init=init_per_arm, index=index, update=update_per_arm, params=ALPHA, doc=__doc__)
