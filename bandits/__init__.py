@@ -11,7 +11,7 @@ Where things live: :mod:`bandits.instances` (the model and its generators),
 :mod:`bandits.plots`, :mod:`bandits.cli`.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from . import agents, instances  # noqa: E402
 from .agents import Agent, Param, batch_penalty, define_agent, make_agent  # noqa: E402

@@ -31,8 +31,9 @@ import numpy as np
 import pandas as pd
 
 from . import sweep, theory
+from .sweep import _write_atomic
 from .experiment import TOML_FAMILIES, load
-from .plots import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, fit_slope
+from .plots import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, _control, _save, final_rows, fit_slope
 
 GREY = "0.45"
 
@@ -49,8 +50,11 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     experiments = Path(experiments) if experiments else default_experiments_dir()
     results, figures = Path(results), Path(figures)
     paths = sorted(p for p in experiments.glob("c*.toml"))
-    exps = [load(p, quick=quick) for p in paths]  # validate every file before running any
-    exps = [e for e in exps if e.figure and (not only or e.name in only)]
+    all_exps = [load(p, quick=quick) for p in paths]  # validate every file before running any
+    exps = [e for e in all_exps if e.figure and (not only or e.name in only)]
+    if only and set(only) - {e.name for e in exps}:
+        raise sweep.SweepError(f"--only: no claim experiment named {sorted(set(only) - {e.name for e in exps})[0]!r} "
+                               f"in {experiments} (there are: {', '.join(e.name for e in all_exps)})")
     figures.mkdir(parents=True, exist_ok=True)
     measured = {}
     for exp in exps:
@@ -65,15 +69,12 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
         log(f"{exp.name}: {figures / exp.name}.png  ({measured[exp.name]['seconds']} s)  {_brief(measured[exp.name])}")
     claims_file = figures / "claims.json"
     old = json.loads(claims_file.read_text()) if claims_file.exists() else {}
-    claims_file.write_text(json.dumps({**old, **measured}, indent=2, default=float) + "\n")
+    old = {k: v for k, v in old.items() if k in {e.name for e in all_exps}}  # drop experiments that are gone
+    _write_atomic(claims_file, (json.dumps({**old, **measured}, indent=2, default=float) + "\n").encode())
     return measured
 
 
 # -- scaling: final metric against a swept parameter ------------------------------------------
-
-def final_rows(table, metric):
-    return table[(table.metric == metric) & (table.checkpoint == table.horizon)]
-
 
 def expected_slope(figure, agent):
     expected = figure["expected"]
@@ -103,6 +104,7 @@ def draw_scaling(table, exp, stem):
     _scaling_references(ax, rows, x)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    ax.yaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
     ax.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ticks = np.unique(rows[x])
@@ -138,7 +140,7 @@ def _scaling_references(ax, rows, x):
     """Lai-Robbins (arms, outcomes) and sqrt(m T ln T) at each x, where they are not vacuous."""
     points = rows.drop_duplicates("cell").drop_duplicates(x).sort_values(x)
     curves = {"Lai-Robbins, arms": [], "Lai-Robbins, outcomes": [], r"$\sqrt{m\,T\ln T}$": []}
-    outcome_agents = rows.agent.str.startswith("outcome_level").any()
+    outcome_agents = any(_control(a) == "outcome" for a in rows.agent.unique())
     xs = []
     for _, row in points.iterrows():
         params = {k: _plain(row[k]) for k in _instance_params(row)}
@@ -221,7 +223,7 @@ def draw_tradeoff(table, exp, stem):
             wide = sub.pivot_table(index="lam", columns="metric", values="mean").sort_index()
             colour, marker = OKABE_ITO[i % len(OKABE_ITO)], MARKERS[i % len(MARKERS)]
             top.plot(wide["regret"], wide["pass_regret"], color=colour, marker=marker, markersize=3, label=agent)
-            top.annotate("lam=0", (wide["regret"].iloc[0], wide["pass_regret"].iloc[0]), fontsize=5,
+            top.annotate(f"lam={wide.index[0]:g}", (wide["regret"].iloc[0], wide["pass_regret"].iloc[0]), fontsize=5,
                          color=colour, xytext=(2, 2), textcoords="offset points")
             rd = sub[sub.metric == "round_distinct"].sort_values("lam")
             bottom.errorbar(rd.lam, rd["mean"], yerr=np.clip(np.vstack([rd["mean"] - rd.ci_low,
@@ -255,7 +257,7 @@ def draw_tradeoff(table, exp, stem):
 
 # -- rl: policy-gradient learners as samplers (claim C4) -------------------------------------
 
-TABLE_METRICS = ["distinct_unsolved", "entropy_solved", "entropy_unsolved", "entropy_all", "batch_distinct_solved",
+TABLE_METRICS = ["distinct_hard", "distinct_unsolved", "entropy_solved", "entropy_unsolved", "entropy_all", "batch_distinct_solved",
                  "batch_distinct_unsolved", "batch_distinct_all", "solved", "pass@32"]
 
 
@@ -270,7 +272,7 @@ def draw_rl(table, exp, stem):
     colours = {lab: ("black" if lab == "pi0 sampling" else OKABE_ITO[i % len(OKABE_ITO)])
                for i, lab in enumerate(labels)}
     fig, axes = plt.subplots(2, 2, figsize=(2 * COLUMN_WIDTH, 4.8), constrained_layout=True)
-    panels = [(axes[0, 0], "distinct_unsolved", "distinct answers found,\nunsolved questions"),
+    panels = [(axes[0, 0], "distinct_hard", "distinct answers found,\nhard questions"),
               (axes[0, 1], "solved", "fraction of questions solved"),
               (axes[1, 1], "entropy_all", "answer entropy of the policy (nats)")]
     for ax, metric, ylabel in panels:
@@ -329,13 +331,6 @@ FIGURES = {"scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tr
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-def _save(fig, stem: Path):
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in (".pdf", ".png"):
-        fig.savefig(stem.with_suffix(suffix))
-    plt.close(fig)
-
 
 def _instance_params(row):
     return [k for k in inspect.signature(TOML_FAMILIES[row.family]).parameters if k in row.index

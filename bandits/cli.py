@@ -23,7 +23,8 @@ EXIT_BAD_INPUT = 2
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints the usage too)
-        raise _BadInput(f"{self.prog}: {message}")
+        prog = self.prog.removeprefix("bandits").strip()
+        raise _BadInput(f"{prog + ': ' if prog else ''}{message}")
 
 
 class _BadInput(Exception):

@@ -91,7 +91,7 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
         # metrics
         found = np.zeros(m, np.bool_)
         round_mark = np.full(m, -1, np.int64)
-        placed = observed = rounds = n_found = k = 0
+        observed = rounds = n_found = k = 0  # observed = pulls placed so far, too
         regret = pass_regret = round_distinct_sum = 0.0
         while observed < T:
             nb = min(n, T - observed)
@@ -101,8 +101,8 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
             round_hit = False
             round_distinct = 0
             for j in range(nb):
-                if each_once and placed < n_choices:
-                    choice = order[placed]
+                if each_once and observed < n_choices:
+                    choice = order[observed]
                 else:
                     INDEX(state, observed - j, params, scores)  # noqa: F821
                     if penalise:
@@ -117,7 +117,6 @@ def _run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                                 cost /= pulls_a[c]
                             scores[c] -= lam / n * cost
                     choice = argmax_random_ties(scores)
-                placed += 1
                 if penalise:
                     if control == 1:
                         predicted[choice] += 1.0

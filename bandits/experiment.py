@@ -37,7 +37,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import instances
+from . import __version__, instances
 from .agents.base import Agent, make_agent
 from .expressions import ExpressionError, evaluate, is_expression, names_in
 
@@ -69,15 +69,12 @@ class Cell:
     seed: int
     checkpoints: object  # int count or tuple of ints
 
-    def build_instance(self):
-        return TOML_FAMILIES[self.family](**self.instance_params)
-
     def describe(self) -> dict:
         """Plain values identifying the cell (stored with its results)."""
         return {"family": self.family, "instance": dict(self.instance_params), "agent": self.agent.name,
                 "agent_params": dict(self.agent.params), "lam": self.agent.lam, "label": self.agent.label,
                 "horizon": self.horizon, "batch": self.batch, "runs": self.runs, "seed": self.seed,
-                "checkpoints": self.checkpoints}
+                "checkpoints": self.checkpoints, "version": __version__}
 
     @property
     def key(self) -> str:
@@ -111,6 +108,8 @@ def load(path, quick: bool = False) -> Experiment:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ExperimentError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ExperimentError(f"{path}: not a UTF-8 text file") from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -132,8 +131,10 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     if not isinstance(figure, dict):
         fail("[figure]", "must be a table")
     overrides = raw.get("quick", {})
-    if not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance", "questions"}:
+    if (not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance", "questions"}
+            or not all(isinstance(t, dict) for t in overrides.values())):
         fail("[quick]", "may only hold the tables [quick.sweep] and [quick.instance] (or [quick.questions])")
+    _check_figure(figure, learners, fail)
     if quick:
         raw = {**raw, **{part: {**raw.get(part, {}), **table} for part, table in overrides.items()}}
     if learners:
@@ -169,6 +170,8 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
                 fail(f"sweep.{key}", f"must be >= 1, got {v}")
             if key == "seed" and v < 0:
                 fail("sweep.seed", f"must be >= 0, got {v}")
+    if isinstance(sweep["checkpoints"], int) and sweep["checkpoints"] < 1:
+        fail("sweep.checkpoints", f"must be a count >= 1 or a list of pull counts, got {sweep['checkpoints']}")
     if isinstance(sweep["checkpoints"], list):
         if not sweep["checkpoints"] or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1
                                                for c in sweep["checkpoints"]):
@@ -181,7 +184,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     family = inst.pop("family", None)
     if family is None:
         fail("instance.family", "missing field")
-    if family not in TOML_FAMILIES:
+    if not isinstance(family, str) or family not in TOML_FAMILIES:
         fail("instance.family", f"unknown family {family!r} (known: {', '.join(TOML_FAMILIES)})")
     signature = inspect.signature(TOML_FAMILIES[family]).parameters
     for key in inst:
@@ -251,8 +254,27 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
             column = "lam" if k == "lam" else f"agent.{k}"
             if isinstance(v, list) and column not in swept:
                 swept.append(column)
-    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents}
+    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents, "version": __version__}
     return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure)
+
+
+FIGURE_KINDS = {"scaling": {"x", "expected"}, "horizon": set(), "tradeoff": set(), "rl": set()}
+
+
+def _check_figure(figure: dict, learners: bool, fail) -> None:
+    """The [figure] table that `bandits reproduce` reads: a known kind and its required fields."""
+    if not figure:
+        return
+    kind = figure.get("kind")
+    if not isinstance(kind, str) or kind not in FIGURE_KINDS or (kind == "rl") != learners:
+        known = "rl" if learners else "scaling, horizon, tradeoff"
+        fail("figure.kind", f"unknown figure kind {kind!r} (known here: {known})")
+    for key in sorted(FIGURE_KINDS[kind] - set(figure)):
+        fail(f"figure.{key}", f"missing field of a {kind!r} figure")
+    expected = figure.get("expected", 0.0)
+    values = expected.values() if isinstance(expected, dict) else [expected]
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
+        fail("figure.expected", "must be a number or a table of numbers by agent name")
 
 
 def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:
@@ -302,11 +324,11 @@ class LearnerCell:
     checkpoints: object
 
     def describe(self) -> dict:
-        from .rl.learner import LearnerResult
-        label = LearnerResult(None, self.settings, 0, 0, 0, None, {}).label
+        from .rl.learner import learner_label
+        label = learner_label(self.settings)
         return {"kind": "learner", "family": self.family, "instance": dict(self.instance_params),
                 "settings": dict(self.settings), "label": label, "steps": self.steps, "runs": self.runs,
-                "seed": self.seed, "checkpoints": self.checkpoints}
+                "seed": self.seed, "checkpoints": self.checkpoints, "version": __version__}
 
     @property
     def key(self) -> str:
@@ -332,9 +354,18 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
     sweep.setdefault("name", Path(source).stem)
     sweep.setdefault("seed", 0)
     sweep.setdefault("checkpoints", 40)
+    if isinstance(sweep["seed"], bool) or not isinstance(sweep["seed"], int) or sweep["seed"] < 0:
+        fail("sweep.seed", f"must be an integer >= 0, got {sweep['seed']!r}")
+    ckpt = sweep["checkpoints"]
+    if isinstance(ckpt, bool) or not (isinstance(ckpt, int) and ckpt >= 1 or isinstance(ckpt, list) and ckpt
+                                      and all(isinstance(c, int) and not isinstance(c, bool)
+                                              and 0 <= c <= sweep["steps"] for c in ckpt)):
+        fail("sweep.checkpoints", f"must be a count >= 1 or a list of step counts in [0, steps], got {ckpt!r}")
+    if not isinstance(sweep["name"], str):
+        fail("sweep.name", f"must be a string, got {sweep['name']!r}")
     questions = dict(raw["questions"])
     family = questions.pop("family", "transfer")
-    if family not in QUESTION_FAMILIES or family == "from_arrays":
+    if not isinstance(family, str) or family not in QUESTION_FAMILIES or family == "from_arrays":
         fail("questions.family", f"unknown family {family!r} (known: transfer)")
     try:
         QUESTION_FAMILIES[family](**questions)
@@ -342,11 +373,16 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
         fail("questions", str(exc))
     cells = []
     for i, entry in enumerate(raw["learner"]):
+        if not isinstance(entry, dict):
+            fail(f"learner[{i}]", "must be a table [[learner]]")
         unknown = sorted(set(entry) - LEARNER_KEYS)
         if unknown:
             fail(f"learner[{i}].{unknown[0]}", f"unknown field (expected some of {', '.join(sorted(LEARNER_KEYS))})")
         keys = list(entry)
         lists = [entry[k] if isinstance(entry[k], list) else [entry[k]] for k in keys]
+        for k, values in zip(keys, lists):
+            if not values:
+                fail(f"learner[{i}].{k}", "an empty list sweeps nothing")
         for combo in itertools.product(*lists):
             given = dict(zip(keys, combo))
             settings = {"bonus": "none", "param": "arm", "n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5,
@@ -357,7 +393,10 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
                 fail(f"learner[{i}]", str(exc))
             cells.append(LearnerCell(family, questions, settings, sweep["steps"], sweep["runs"], sweep["seed"],
                                      sweep["checkpoints"]))
+    if not cells:
+        fail("[[learner]]", "at least one learner is needed")
     if len({c.key for c in cells}) != len(cells):
         fail("[[learner]]", "the same learner appears twice")
-    config = {"sweep": sweep, "questions": {"family": family, **questions}, "learner": raw["learner"]}
+    config = {"sweep": sweep, "questions": {"family": family, **questions}, "learner": raw["learner"],
+              "version": __version__}
     return Experiment(sweep["name"], source, config, tuple(cells), (), figure)

@@ -1,8 +1,8 @@
 """Safe arithmetic expressions for experiment files, such as ``"= sqrt(K / T) / 2"``.
 
 A string value that starts with ``=`` is an expression of the cell's other parameters. Only
-numbers, parameter names, ``+ - * / // % **``, parentheses and the functions in ``FUNCTIONS``
-are allowed; the text is parsed with :mod:`ast` and evaluated node by node, never with ``eval``.
+numbers, numeric parameter names, ``+ - * / // % **`` (powers with ``|exponent| <= 64`` and
+``|base| <= 1e6``), parentheses and the functions in ``FUNCTIONS`` are allowed; the text is parsed with :mod:`ast` and evaluated node by node, never with ``eval``.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ FUNCTIONS = {
 _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
            ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.Pow: operator.pow}
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
+MAX_EXPONENT = 64     # so that no expression can run for long or fill the memory
+MAX_BASE = 1e6
 
 
 class ExpressionError(ValueError):
@@ -55,9 +57,12 @@ def _eval(node, variables, text):
         if node.id not in variables:
             raise ExpressionError(f"expression {text!r} uses unknown name {node.id!r} "
                                   f"(known: {', '.join(sorted(variables)) or 'none'})")
-        return variables[node.id]
+        return _number(variables[node.id], node.id, text)
     if isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
         left, right = _eval(node.left, variables, text), _eval(node.right, variables, text)
+        if isinstance(node.op, ast.Pow) and (abs(right) > MAX_EXPONENT or abs(left) > MAX_BASE):
+            raise ExpressionError(f"expression {text!r}: powers are limited to |base| <= {MAX_BASE:g} "
+                                  f"and |exponent| <= {MAX_EXPONENT}")
         try:
             return _BINARY[type(node.op)](left, right)
         except (ArithmeticError, TypeError) as exc:
@@ -73,3 +78,9 @@ def _eval(node, variables, text):
             raise ExpressionError(f"expression {text!r} failed: {exc}") from None
     raise ExpressionError(f"expression {text!r} may only use numbers, parameter names, + - * / // % ** "
                           f"and {', '.join(FUNCTIONS)}")
+
+
+def _number(value, name, text):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ExpressionError(f"expression {text!r}: {name!r} is not a number ({value!r})")
+    return value

@@ -157,7 +157,7 @@ def _reference_curves(ax, group, cells):
     cell = cells[key]
     instance = TOML_FAMILIES[cell["family"]](**cell["instance"])
     t = np.unique(group.checkpoint)
-    controls = {"outcome" if a.startswith("outcome_level") else "arm" for a in group.agent.unique()}
+    controls = {_control(a) for a in group.agent.unique()}
     for control in sorted(controls):
         c = theory.lai_robbins_constant(instance, control)
         if c > 0:
@@ -168,9 +168,15 @@ def _reference_curves(ax, group, cells):
                 label=r"$\sqrt{m\,t\,\ln t}$")
 
 
+def _control(agent: str) -> str:
+    from .agents import registered
+    spec = registered().get(agent)
+    return spec.control if spec is not None else "arm"
+
+
 def _final_figure(table, metric, x, swept, colours, name):
-    horizon_rows = table[(table.metric == metric) & (table.checkpoint == table.horizon)]
-    others = [s for s in swept if s != x and s != "horizon"]
+    horizon_rows = final_rows(table, metric)
+    others = [s for s in swept if s != x]
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6), constrained_layout=True)
     series = horizon_rows.groupby(["label", *others], sort=False) if others else horizon_rows.groupby("label",
                                                                                                          sort=False)
@@ -206,7 +212,13 @@ def _legend_entries(axes):
     return list(seen.values()), list(seen)
 
 
+def final_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """The rows of ``metric`` at the horizon of each cell."""
+    return table[(table.metric == metric) & (table.checkpoint == table.horizon)]
+
+
 def _save(fig, stem: Path) -> list[Path]:
+    stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
     for path in paths:
         fig.savefig(path)

@@ -36,6 +36,8 @@ from .simulate import tidy_summary
 from .stats import CI_METHOD
 
 CELLS = "cells"
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 
 
 class SweepError(ValueError):
@@ -63,6 +65,8 @@ def compute_cell(desc: dict) -> dict:
 
 def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     """Create or check the results folder; refuse one that holds another experiment."""
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     config_path = out / "config.json"
     if config_path.exists():
         try:
@@ -82,7 +86,7 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
         raise SweepError(f"{out} exists, is not empty and is not a results folder; "
                          "choose another results folder or pass --force to write into it")
     (out / CELLS).mkdir(parents=True, exist_ok=True)
-    for stale in (out / CELLS).glob("*.tmp"):
+    for stale in [*(out / CELLS).glob("*.tmp"), *out.glob("*.tmp")]:  # left by a killed run
         stale.unlink()
     config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
               "swept": list(exp.swept), "ci_method": CI_METHOD,
@@ -101,37 +105,46 @@ def pending_cells(exp: Experiment, out: Path) -> list:
 def run(exp: Experiment, out, *, workers=None, scheduler=None, force=False, progress=True) -> Path:
     """Run every missing cell of ``exp`` into ``out`` and write the summary; return ``out``."""
     out = Path(out)
-    prepare_folder(exp, out, force=force)
-    todo = pending_cells(exp, out)
-    descs = [{"key": c.key, **c.describe()} for c in todo]
-    bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
+    client = _connect(scheduler) if scheduler else None  # before anything is written
     try:
-        for result in _execute(descs, workers, scheduler):
-            save_cell(out, result)
-            bar.update(1)
+        prepare_folder(exp, out, force=force)
+        todo = pending_cells(exp, out)
+        descs = [{"key": c.key, **c.describe()} for c in todo]
+        bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
+        try:
+            for result in _execute(descs, workers, client):
+                save_cell(out, result)
+                bar.update(1)
+        finally:
+            bar.close()
     finally:
-        bar.close()
+        if client is not None:
+            client.close()
     write_summary(exp, out)
     return out
 
 
-def _execute(descs, workers, scheduler):
+def _connect(scheduler: str):
+    """A Dask client for the scheduler at ``scheduler``, or a one-line SweepError."""
+    try:
+        from dask.distributed import Client
+    except ImportError:  # pragma: no cover - dask is a declared dependency
+        raise SweepError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
+    try:
+        return Client(scheduler, timeout="10s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+
+
+def _execute(descs, workers, client):
     """Yield cell results as they finish, from a Dask cluster, a process pool or this process."""
     if not descs:
         return
-    if scheduler:
-        try:
-            from dask.distributed import Client, as_completed as dask_completed
-        except ImportError:  # pragma: no cover - dask is a declared dependency
-            raise SweepError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError) as exc:
-            raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
-        with client:
-            futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
-            for future in dask_completed(futures):
-                yield future.result()
+    if client is not None:
+        from dask.distributed import as_completed as dask_completed
+        futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
+        for future in dask_completed(futures):
+            yield future.result()
         return
     workers = workers or os.cpu_count() or 1
     if workers == 1 or len(descs) == 1:
@@ -188,8 +201,10 @@ def write_summary(exp: Experiment, out: Path) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file, fsync and rename (readable as usual)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; results are for sharing
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

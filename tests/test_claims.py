@@ -93,12 +93,18 @@ def test_c3_batch_penalty_trades_regret_for_diversity_and_pass_rate(claims):
 
 def test_c4_grpo_loses_answer_diversity_and_the_bonuses_restore_it(claims):
     learners = claims["c4_rl"]["learners"]
-    base, grpo = learners["pi0 sampling"], learners["GRPO (outcome logits)"]
-    # transfer of diversity degradation: fewer answers found on unsolved questions than sampling pi0 as often
-    assert grpo["distinct_unsolved"] < 0.9 * base["distinct_unsolved"]  # measured 28.9 against 38.1
+
+    def find(prefix):
+        (label,) = [k for k in learners if k.startswith(prefix)]
+        return learners[label]
+
+    base, grpo = learners["pi0 sampling"], find("GRPO (outcome logits")
+    # transfer of diversity degradation: fewer answers found on the (fixed) hard questions than sampling pi0
+    assert grpo["distinct_hard"] < 0.9 * base["distinct_hard"]  # measured 29.4 against 39.6
+    assert grpo["distinct_unsolved"] < base["distinct_unsolved"]
     assert grpo["entropy_unsolved"] < 0.5 * base["entropy_unsolved"]
     for bonus in ("ucb", "ucb_con", "batch"):
-        better = learners[f"GRPO+{bonus} (outcome logits)"]
+        better = find(f"GRPO+{bonus} (outcome logits")
         assert better["solved"] >= grpo["solved"] + 0.05, bonus  # measured +0.10 to +0.15
         assert better["pass@32"] >= grpo["pass@32"] + 0.03, bonus  # measured +0.05 to +0.12
         assert better["entropy_unsolved"] > grpo["entropy_unsolved"], bonus

@@ -53,7 +53,7 @@ def assert_same_results(a, b):
     for key in ca:
         assert ca[key].keys() == cb[key].keys()
         for name in ca[key]:
-            assert np.array_equal(ca[key][name], cb[key][name]), (key, name)
+            assert np.array_equal(ca[key][name], cb[key][name], equal_nan=True), (key, name)
 
 
 def cli(*args, cwd=None, timeout=300):
@@ -200,6 +200,23 @@ def test_list_names_every_agent_and_family(capsys):
         assert name in text
 
 
+LEARN = """
+[sweep]
+name = "learn"
+steps = 200
+runs = 4
+seed = 2
+checkpoints = 5
+[questions]
+family = "transfer"
+X = 6
+K = 30
+m = 5
+[[learner]]
+bonus = ["none", "batch"]
+eta = 0.5
+"""
+
 BAD = {
     "broken toml": ("[sweep\nhorizon = 1", "not valid TOML"),
     "unknown agent": (TINY.replace('name = "thompson"', 'name = "thompsen"'), "unknown agent 'thompsen'"),
@@ -215,6 +232,16 @@ BAD = {
     "unknown name in expression": (TINY.replace('"= sqrt(K / T) / 2"', '"= sqrt(Q)"'), "unknown name 'Q'"),
     "unknown section": (TINY + "\n[extra]\na = 1\n", "extra: unknown section"),
     "missing horizon": (TINY.replace("horizon = 300\n", ""), "sweep.horizon: missing field"),
+    "zero checkpoints": (TINY.replace("checkpoints = 20", "checkpoints = 0"), "sweep.checkpoints: must be"),
+    "family not a name": (TINY.replace('family = "minimax_arms"', 'family = ["needle"]'), "unknown family"),
+    "huge power": (TINY.replace('"= sqrt(K / T) / 2"', '"= 9 ** 9 ** 9"'), "powers are limited"),
+    "text in arithmetic": (TINY.replace('"= sqrt(K / T) / 2"', '"= -family"'), "instance.eps: expression"),
+    "figure kind": (TINY + '\n[figure]\nkind = "pie"\n', "figure.kind: unknown figure kind 'pie'"),
+    "quick not a table": (TINY + "\n[quick]\nsweep = 1\n", "[quick]: may only hold"),
+    "learner bonus": (LEARN.replace('bonus = ["none", "batch"]', 'bonus = "bonanza"'), "bonus must be one of"),
+    "learner empty list": (LEARN.replace('bonus = ["none", "batch"]', "bonus = []"), "an empty list sweeps nothing"),
+    "learner seed": (LEARN.replace("seed = 2", "seed = -1"), "sweep.seed: must be an integer >= 0"),
+    "learner checkpoints": (LEARN.replace("checkpoints = 5", 'checkpoints = "a"'), "sweep.checkpoints: must be"),
 }
 
 
@@ -253,3 +280,35 @@ def test_missing_file_and_bad_flags(tmp_path):
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     result = cli("plot", tmp_path)
     assert result.returncode == 2 and "not a finished results folder" in result.stderr
+
+
+def test_learner_experiment_runs_resumes_and_plots(tmp_path):
+    exp = write(tmp_path, LEARN)
+    assert main(["run", str(exp), "--out", str(tmp_path / "r"), "--workers", "1", "--quiet"]) == 0
+    assert main(["run", str(exp), "--out", str(tmp_path / "r2"), "--workers", "2", "--quiet"]) == 0
+    assert_same_results(tmp_path / "r", tmp_path / "r2")
+    import pandas as pd
+    table = pd.read_csv(tmp_path / "r" / "summary.csv")
+    assert set(table.label) == {"GRPO (arm logits)", "GRPO+batch (arm logits)"}
+    assert {"solved", "pass@32", "distinct_hard"} <= set(table.metric)
+    assert main(["plot", str(tmp_path / "r"), "--out", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig" / "learn_solved_curves.png").exists()
+
+
+def test_out_is_a_file_and_unreachable_scheduler_write_nothing(tmp_path):
+    exp = write(tmp_path, TINY)
+    (tmp_path / "file").write_text("x")
+    result = cli("run", exp, "--out", tmp_path / "file")
+    assert result.returncode == 2 and "is a file" in result.stderr
+    result = cli("run", exp, "--out", tmp_path / "out", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
+
+
+def test_results_are_readable_by_others(tmp_path):
+    exp = write(tmp_path, TINY)
+    assert main(["run", str(exp), "--out", str(tmp_path / "r"), "--workers", "1", "--quiet"]) == 0
+    for path in (tmp_path / "r").rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o044, path  # not private to the owner (umask permitting)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -223,14 +224,19 @@ def registered() -> dict:
 
 
 def _source_of(fn) -> str:
-    """The text of the module file that defines ``fn`` (so helpers beside it count too),
-    or the function's own source or bytecode when there is no file (a notebook cell)."""
+    """Text that changes whenever ``fn`` or a helper it may call changes.
+
+    For the built-in agents: every module of ``bandits/agents`` (helpers live beside them). For a
+    function defined in another file: that file. In a notebook cell: the function's own source,
+    or its bytecode. (Like Numba's own cache, helpers in other files of yours are not seen.)
+    """
     py = getattr(fn, "py_func", fn)
+    here = Path(__file__).resolve().parent
     try:
-        path = inspect.getsourcefile(py)
-        if path:
-            with open(path, encoding="utf-8") as f:
-                return f.read()
+        path = Path(inspect.getsourcefile(py)).resolve()
+        if path.parent == here:
+            return "".join(p.read_text(encoding="utf-8") for p in sorted(here.glob("*.py")))
+        return path.read_text(encoding="utf-8")
     except (OSError, TypeError):
         pass
     try:

@@ -18,6 +18,14 @@ Exploration terms, with N(x, o) the times answer o was seen on question x *befor
 b(x, o) = min(1, 1 / sqrt(max(N(x, o), 1))) (a never-seen answer gets the full bonus):
 ``none``: 0; ``ucb``: c b(x, o_i); ``ucb_mean``: c (b_i - mean_j b_j); ``ucb_con``: c (b_i - b0);
 ``batch``: c (-(1/n) sum_{j != i} 1{o_i = o_j}). ``eta = 0`` samples the base model.
+
+Metrics (``METRICS``), read at checkpoints: ``solved`` (share of questions with a correct sample
+so far); ``distinct_solved``, ``distinct_unsolved`` (distinct answers sampled so far, mean over the
+questions solved or not yet solved in that run) and ``distinct_hard`` (the same over the questions
+built to be hard: a fixed set, so learners compare on the same questions); ``entropy_*`` and
+``batch_distinct_*`` (answer entropy of the policy, and expected distinct answers in a group of n,
+over all, solved and unsolved questions); ``pass@k`` (1 - (1 - P(correct))^k, mean over questions);
+``regret`` (samples with reward 0); ``samples``.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 PARAMS = ("arm", "outcome")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
-METRICS = (("solved", "distinct_solved", "distinct_unsolved")
+METRICS = (("solved", "distinct_solved", "distinct_unsolved", "distinct_hard")
            + tuple(f"entropy_{g}" for g in GROUPS) + tuple(f"batch_distinct_{g}" for g in GROUPS)
            + tuple(f"pass@{k}" for k in PASS_KS) + ("regret", "samples"))
 
@@ -127,7 +135,7 @@ def answer_distribution(pi, phi_x, out):
 # -- the training loop ---------------------------------------------------------------------
 
 @njit(cache=True)
-def _record(u, v, w, phi, pi0, param, n, solved, found, regret, samples, ks, row):
+def _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, samples, ks, row):
     """Fill one checkpoint's metrics (order of METRICS) from the current policy."""
     X, K = phi.shape
     m = found.shape[1]
@@ -138,6 +146,7 @@ def _record(u, v, w, phi, pi0, param, n, solved, found, regret, samples, ks, row
     n_solved = 0
     dist_solved = 0.0
     dist_unsolved = 0.0
+    dist_hard = 0.0
     for x in range(X):
         logits(u, v, w, phi, x, param, theta)
         softmax_with_base(pi0, theta, pi)
@@ -163,21 +172,25 @@ def _record(u, v, w, phi, pi0, param, n, solved, found, regret, samples, ks, row
             dist_solved += n_found
         else:
             dist_unsolved += n_found
+        if hard[x]:
+            dist_hard += n_found
     n_unsolved = X - n_solved
     row[0] = n_solved / X
     row[1] = dist_solved / n_solved if n_solved > 0 else np.nan
     row[2] = dist_unsolved / n_unsolved if n_unsolved > 0 else np.nan
+    n_hard = hard.sum()
+    row[3] = dist_hard / n_hard if n_hard > 0 else np.nan
     for g, size in enumerate((X, n_solved, n_unsolved)):
-        row[3 + g] = sums[g] / size if size > 0 else np.nan
-        row[6 + g] = sums[3 + g] / size if size > 0 else np.nan
+        row[4 + g] = sums[g] / size if size > 0 else np.nan
+        row[7 + g] = sums[3 + g] / size if size > 0 else np.nan
     for j in range(len(ks)):
-        row[9 + j] = sums[6 + j] / X
-    row[9 + len(ks)] = regret
-    row[10 + len(ks)] = samples
+        row[10 + j] = sums[6 + j] / X
+    row[10 + len(ks)] = regret
+    row[11 + len(ks)] = samples
 
 
 @njit(cache=True, nogil=True)
-def train_runs(seeds, phi, pi0, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out):
+def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out):
     """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``."""
     X, K = phi.shape
     n_ckpt = checkpoints.shape[0]
@@ -201,7 +214,7 @@ def train_runs(seeds, phi, pi0, m, n, eta, beta, c, b0, bonus, param, steps, che
         regret = 0.0
         k = 0
         while k < n_ckpt and checkpoints[k] == 0:
-            _record(u, v, w, phi, pi0, param, n, solved, found, regret, 0.0, ks, out[r, :, k])
+            _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, 0.0, ks, out[r, :, k])
             k += 1
         for step in range(1, steps + 1):
             x = np.random.randint(X)
@@ -234,7 +247,7 @@ def train_runs(seeds, phi, pi0, m, n, eta, beta, c, b0, bonus, param, steps, che
                 if rewards[i] > 0:
                     solved[x] = True
             while k < n_ckpt and checkpoints[k] == step:
-                _record(u, v, w, phi, pi0, param, n, solved, found, regret, float(step * n), ks, out[r, :, k])
+                _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, float(step * n), ks, out[r, :, k])
                 k += 1
 
 
@@ -254,11 +267,7 @@ class LearnerResult:
 
     @property
     def label(self) -> str:
-        s = self.settings
-        if s["eta"] == 0:
-            return "pi0 sampling"
-        name = "GRPO" if s["bonus"] == "none" else f"GRPO+{s['bonus']}"
-        return f"{name} ({s['param']} logits)"
+        return learner_label(self.settings)
 
     @property
     def samples(self) -> np.ndarray:
@@ -274,6 +283,20 @@ class LearnerResult:
         return tidy_summary(self.checkpoints, self.metrics, level)
 
 
+DEFAULTS = {"n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5}
+
+
+def learner_label(settings: dict) -> str:
+    """``GRPO+ucb_con (outcome logits, c=1)``: the bonus, the logits and every non-default setting."""
+    if settings["eta"] == 0:
+        return "pi0 sampling" + ("" if settings["n"] == DEFAULTS["n"] else f" (n={settings['n']:g})")
+    used = {"n", "eta", "beta"} | ({"c"} if settings["bonus"] != "none" else set()) \
+        | ({"b0"} if settings["bonus"] == "ucb_con" else set())
+    extra = [f"{k}={settings[k]:g}" for k in DEFAULTS if k in used and settings[k] != DEFAULTS[k]]
+    name = "GRPO" if settings["bonus"] == "none" else f"GRPO+{settings['bonus']}"
+    return f"{name} ({', '.join([settings['param'] + ' logits', *extra])})"
+
+
 def check_settings(settings: dict) -> dict:
     """The learner settings validated, with one-line messages that name the setting."""
     if settings["bonus"] not in BONUSES:
@@ -285,7 +308,8 @@ def check_settings(settings: dict) -> dict:
             "c": check_real(settings["c"], "c"), "b0": check_real(settings["b0"], "b0")}
 
 
-def train(questions, *, bonus="none", param="arm", n=8, eta=0.5, beta=0.0, c=0.2, b0=0.5, steps=2000,
+def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
+          c=DEFAULTS["c"], b0=DEFAULTS["b0"], steps=2000,
           runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
@@ -321,7 +345,7 @@ def train(questions, *, bonus="none", param="arm", n=8, eta=0.5, beta=0.0, c=0.2
     ks = np.array(PASS_KS, dtype=np.float64)
 
     def work(lo, hi):
-        train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.m, settings["n"], settings["eta"],
+        train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["n"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
                    steps, ckpts, ks, out[lo:hi])
 
