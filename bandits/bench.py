@@ -11,6 +11,10 @@ each arm its own outcome, UCB1 with alpha = 2):
    directory) with the same K, T and R; skipped, with a one-line reason, if gcc or the source
    is missing.
 4. A vectorised NumPy UCB1 (runs as rows, a Python loop over time) at ``--numpy-horizon``.
+5. The sweep runner: an 8-cell experiment with 1 and with 2 worker processes (target >= 1.8), and
+   its overhead per cell against calling ``simulate`` directly.
+6. A policy-gradient learner step (GRPO + ucb_con): compiled steps per second against the same
+   step in plain NumPy.
 
 It prints a table of the timings and the ratios numba(1 thread)/C (target >= 2),
 numba(2 threads)/numba(1 thread) (target >= 1.8) and numba/NumPy, with mean final regret of
@@ -219,6 +223,35 @@ def numpy_learner_steps(qs, steps, seed=0):
     return steps / (time.perf_counter() - start)
 
 
+SWEEP = {
+    "sweep": {"name": "bench_sweep", "horizon": 2_000_000, "runs": 40, "seed": 0, "checkpoints": 20},
+    # eight cells of equal cost, so that the ratio measures the runner and not the load balance
+    "instance": {"family": "minimax_outcomes", "K": 24, "m": 4, "eps": [0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12]},
+    "agent": [{"name": "ucb1"}],
+}
+
+
+def bench_sweep(horizon):
+    """Seconds for an 8-cell sweep with 1 and 2 workers, and the runner's overhead per cell."""
+    from . import sweep
+    from .experiment import from_dict
+    config = {**SWEEP, "sweep": {**SWEEP["sweep"], "horizon": horizon}}
+    exp = from_dict(config, source="bench")
+    descs = [{"key": c.key, **c.describe()} for c in exp.cells]
+    sweep.compute_cell(descs[0])  # compile or load from the cache
+    start = time.perf_counter()
+    for desc in descs:
+        sweep.compute_cell(desc)
+    direct = time.perf_counter() - start
+    timings = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            sweep.run(exp, pathlib.Path(tmp) / "out", workers=workers, progress=False)
+            timings[workers] = time.perf_counter() - start
+    return len(descs), direct, timings
+
+
 def ratio_line(label, value, target=None):
     """One formatted ratio line, with the target verdict where a target applies."""
     if value is None:
@@ -243,6 +276,7 @@ def parse_args(argv=None):
     p.add_argument("--numpy-horizon", type=int, default=100_000, help="pulls per run for the NumPy loop")
     p.add_argument("--repeats", type=int, default=3, help="timings per measurement; the best is kept")
     p.add_argument("--learner-steps", type=int, default=200_000, help="policy-gradient steps to time")
+    p.add_argument("--sweep-horizon", type=int, default=2_000_000, help="pulls per run in the 8-cell sweep")
     p.add_argument("--c-source", default=None, help="path of ucb1_ref.c (default: ../shared/bench/ucb1_ref.c)")
     args = p.parse_args(argv)
     for name in ("horizon", "runs", "numpy_horizon", "repeats"):
@@ -288,6 +322,14 @@ def main(argv=None):
     print(ratio_line("numba 1 thread / numpy", rate1 / rate_np))
     if rate_c is not None:
         print(f"mean final regret at T={T}: numba {reg1:.1f}, C {reg_c:.1f}")
+
+    cells, direct, timings = bench_sweep(args.sweep_horizon)
+    print()
+    print(f"sweep runner, {cells} cells (UCB1, T={args.sweep_horizon}, 40 runs each): 1 worker {timings[1]:.1f} s, "
+          f"2 workers {timings[2]:.1f} s")
+    print(ratio_line("sweep 2 workers / 1 worker", timings[1] / timings[2], TARGET_THREADS))
+    print(f"  runner overhead per cell (1 worker, against calling simulate directly): "
+          f"{(timings[1] - direct) / cells * 1000:.0f} ms")
 
     qs, learner_rate = bench_learner(args.learner_steps, args.repeats)
     numpy_rate = numpy_learner_steps(qs, max(args.learner_steps // 20, 100))
