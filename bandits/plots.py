@@ -22,7 +22,7 @@ OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 METRIC_LABELS = {
     "regret": "pseudo-regret",
-    "pass_regret": "pass regret (rounds without a correct answer)",
+    "pass_regret": "pass regret (failed rounds)",
     "distinct": "distinct outcomes discovered",
     "round_distinct": "distinct outcomes per round",
     "solved": "fraction of questions solved",
@@ -133,7 +133,7 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
     legend_rows = n_labels if cols == 1 else int(np.ceil(n_labels / 3))
     fig, axes = plt.subplots(rows, cols, figsize=(width, 2.2 * rows + 0.5 + 0.15 * legend_rows), squeeze=False,
                              constrained_layout=True)
-    for ax, (title, group) in zip(axes.flat, panels):
+    for i, (ax, (title, group)) in enumerate(zip(axes.flat, panels)):
         plot_curves(ax, group, metric, colours)
         if metric == "regret" and "agent" in group:
             _reference_curves(ax, group, cells)
@@ -141,7 +141,8 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
         ax.set_yscale(yscale)
         ax.set_title(title)
         ax.set_xlabel("training steps" if "steps" in group else "pulls t")
-        ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+        if i % cols == 0:
+            ax.set_ylabel(METRIC_LABELS.get(metric, metric))
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     handles, labels = _legend_entries(axes)
