@@ -272,8 +272,21 @@ def draw_rl(table, exp, stem):
     colours = {lab: ("black" if lab == "pi0 sampling" else OKABE_ITO[i % len(OKABE_ITO)])
                for i, lab in enumerate(labels)}
     fig, axes = plt.subplots(2, 2, figsize=(2 * COLUMN_WIDTH, 4.8), constrained_layout=True)
-    panels = [(axes[0, 0], "distinct_hard", "distinct answers found,\nhard questions"),
-              (axes[0, 1], "solved", "fraction of questions solved"),
+    # (i) transfer of diversity degradation: plain GRPO against sampling pi0, on the questions still
+    # unsolved (dotted) and on the fixed set of hard questions (solid, the same questions for both)
+    ax = axes[0, 0]
+    grpo = next(lab for lab in labels if lab.startswith("GRPO ("))
+    for lab in ("pi0 sampling", grpo):
+        for metric, style in (("distinct_hard", "-"), ("distinct_unsolved", ":")):
+            g = shown[(shown.label == lab) & (shown.metric == metric)].sort_values("samples")
+            ax.plot(g.samples, g["mean"], color=colours[lab], linestyle=style,
+                    label=f"{lab}, {'hard' if metric == 'distinct_hard' else 'unsolved'} questions")
+            ax.fill_between(g.samples, g.ci_low, g.ci_high, color=colours[lab], alpha=0.15, linewidth=0)
+    ax.set_xscale("log")
+    ax.set_xlabel("samples drawn")
+    ax.set_ylabel("distinct answers found")
+    ax.legend(frameon=False, fontsize=5.5)
+    panels = [(axes[0, 1], "solved", "fraction of questions solved"),
               (axes[1, 1], "entropy_all", "answer entropy of the policy (nats)")]
     for ax, metric, ylabel in panels:
         for lab in labels:

@@ -143,11 +143,22 @@ def _list(args) -> int:
         params = ", ".join(f"{k}={p.default:g}" for k, p in spec.params.items()) or "no parameters"
         control = "outcome control" if spec.control == "outcome" else "arm control"
         print(f"  {name:24s} {params:22s} {control}")
-    print("instance families:")
-    for name, fn in TOML_FAMILIES.items():
-        params = ", ".join(k if p.default is inspect.Parameter.empty else f"{k}={p.default}"
-                           for k, p in inspect.signature(fn).parameters.items())
-        print(f"  {name:24s} {params}")
+    from .rl import BONUSES, PARAMS
+    from .rl import FAMILIES as QUESTION_FAMILIES
+    from .rl.learner import DEFAULTS
+
+    def families(title, table):
+        print(title)
+        for name, fn in table.items():
+            params = ", ".join(k if p.default is inspect.Parameter.empty else f"{k}={p.default}"
+                               for k, p in inspect.signature(fn).parameters.items())
+            print(f"  {name:24s} {params}")
+
+    families("instance families:", TOML_FAMILIES)
+    families("question families (policy-gradient learners, [questions]):",
+             {k: v for k, v in QUESTION_FAMILIES.items() if k != "from_arrays"})
+    print("learners ([[learner]]): bonus in " + ", ".join(BONUSES) + "; param in " + ", ".join(PARAMS) + "; "
+          + ", ".join(f"{k}={v:g}" for k, v in DEFAULTS.items()))
     return 0
 
 
