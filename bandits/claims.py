@@ -11,7 +11,8 @@ Each ``experiments/c*.toml`` carries a ``[figure]`` table that says how to draw 
     and ``R(t)`` against ``ln t`` with a straight-line fit from ``fit_from * T`` on (fixed gap).
 ``kind = "tradeoff"``
     Batches: pass regret against pseudo-regret as ``lam`` grows, and distinct outcomes per
-    round against ``lam``, one panel per batch size.
+    round against ``lam``, one panel per batch size. Sweep only ``batch`` and ``lam`` in such a
+    file: values of any other swept parameter would be averaged together.
 
 :func:`reproduce` runs every experiment into ``results/NAME`` (resuming what is there), writes
 ``figures/NAME.pdf`` and ``.png``, and returns the measurements (also saved to
