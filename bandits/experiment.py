@@ -146,12 +146,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
             fail(f"[{section}]", "must be a table" if kind is dict else "must be an array of tables [[agent]]")
 
     sweep = dict(raw["sweep"])
-    for key in sweep:
-        if key not in SWEEP_KEYS:
-            fail(f"sweep.{key}", f"unknown field (expected one of {', '.join(SWEEP_KEYS)})")
-    for key in ("horizon", "runs"):
-        if key not in sweep:
-            fail(f"sweep.{key}", "missing field")
+    _check_fields(sweep, SWEEP_KEYS, ("horizon", "runs"), "sweep", fail)
     sweep.setdefault("name", Path(source).stem)
     sweep.setdefault("seed", 0)
     sweep.setdefault("checkpoints", 100)
@@ -258,6 +253,16 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure)
 
 
+def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
+    """Refuse unknown and missing fields of a table, naming the first one."""
+    for key in table:
+        if key not in allowed:
+            fail(f"{prefix}.{key}", f"unknown field (expected one of {', '.join(allowed)})")
+    for key in required:
+        if key not in table:
+            fail(f"{prefix}.{key}", "missing field")
+
+
 FIGURE_KINDS = {"scaling": {"x", "expected"}, "horizon": set(), "tradeoff": set(), "rl": set()}
 
 
@@ -343,12 +348,8 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
         if not isinstance(raw.get(section), kind):
             fail(f"[{section}]", "missing section" if section not in raw else "has the wrong form")
     sweep = dict(raw["sweep"])
-    for key in sweep:
-        if key not in LEARNER_SWEEP_KEYS:
-            fail(f"sweep.{key}", f"unknown field (expected one of {', '.join(sorted(LEARNER_SWEEP_KEYS))})")
+    _check_fields(sweep, sorted(LEARNER_SWEEP_KEYS), ("steps", "runs"), "sweep", fail)
     for key in ("steps", "runs"):
-        if key not in sweep:
-            fail(f"sweep.{key}", "missing field")
         if isinstance(sweep[key], bool) or not isinstance(sweep[key], int) or sweep[key] < 1:
             fail(f"sweep.{key}", f"must be an integer >= 1, got {sweep[key]!r}")
     sweep.setdefault("name", Path(source).stem)

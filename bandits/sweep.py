@@ -22,8 +22,8 @@ import multiprocessing
 import os
 import platform
 import shutil
-import tempfile
 import time
+import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
@@ -36,8 +36,6 @@ from .simulate import tidy_summary
 from .stats import CI_METHOD
 
 CELLS = "cells"
-_UMASK = os.umask(0)
-os.umask(_UMASK)
 
 
 class SweepError(ValueError):
@@ -86,7 +84,7 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
         raise SweepError(f"{out} exists, is not empty and is not a results folder; "
                          "choose another results folder or pass --force to write into it")
     (out / CELLS).mkdir(parents=True, exist_ok=True)
-    for stale in [*(out / CELLS).glob("*.tmp"), *out.glob("*.tmp")]:  # left by a killed run
+    for stale in [*(out / CELLS).glob(".*.tmp"), *out.glob(".*.tmp")]:  # left by a killed run
         stale.unlink()
     config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
               "swept": list(exp.swept), "ci_method": CI_METHOD,
@@ -201,17 +199,21 @@ def write_summary(exp: Experiment, out: Path) -> None:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename (readable as usual)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    """Write ``data`` to ``path`` through a temporary file, fsync and rename.
+
+    The temporary file is created with mode 0o666, so the umask gives it the usual permissions
+    (``tempfile.mkstemp`` would make it private to its owner).
+    """
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes the file private; results are for sharing
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

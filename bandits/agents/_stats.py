@@ -35,3 +35,15 @@ def init_per_arm(K, m, params):
 def update_per_arm(state, arm, outcome, reward, params):
     """``update`` of the agents that keep reward statistics per arm."""
     add_reward(state, arm, reward)
+
+
+@njit(cache=True)
+def init_per_outcome(K, m, params):
+    """``init`` of the outcome-control agents: reward statistics per outcome."""
+    return new_stats(m)
+
+
+@njit(cache=True)
+def update_per_outcome(state, arm, outcome, reward, params):
+    """``update`` of the outcome-control agents."""
+    add_reward(state, outcome, reward)

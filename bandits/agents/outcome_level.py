@@ -11,25 +11,12 @@ Their pseudo-regret is ``sum_t (max_o mu_o - mu_{o_t})``, which is the arm pseud
 the pulled arms on a deterministic map.
 """
 
-from numba import njit
-
 from . import thompson, ucb1
-from ._stats import add_reward, new_stats
+from ._stats import init_per_outcome, update_per_outcome
 from .base import define_agent
 
-
-@njit(cache=True)
-def init(K, m, params):
-    return new_stats(m)
-
-
-@njit(cache=True)
-def update(state, arm, outcome, reward, params):
-    add_reward(state, outcome, reward)
-
-
-outcome_level_ucb = define_agent("outcome_level_ucb", init=init, index=ucb1.index, update=update,
+outcome_level_ucb = define_agent("outcome_level_ucb", init=init_per_outcome, index=ucb1.index, update=update_per_outcome,
                                  params=ucb1.ALPHA, control="outcome", doc=__doc__)
-outcome_level_thompson = define_agent("outcome_level_thompson", init=init, index=thompson.index,
-                                      update=update, control="outcome", each_once=False,
+outcome_level_thompson = define_agent("outcome_level_thompson", init=init_per_outcome, index=thompson.index,
+                                      update=update_per_outcome, control="outcome", each_once=False,
                                       prepare=thompson.family_params, doc=__doc__)
