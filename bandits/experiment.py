@@ -263,23 +263,34 @@ def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
             fail(f"{prefix}.{key}", "missing field")
 
 
-FIGURE_KINDS = {"scaling": {"x", "expected"}, "horizon": set(), "tradeoff": set(), "rl": set()}
+FIGURE_KINDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
+                "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
+                "rl": {"collapse_ratio", "solved_gain", "pass_gain"}}
 
 
 def _check_figure(figure: dict, learners: bool, fail) -> None:
-    """The [figure] table that `bandits reproduce` reads: a known kind and its required fields."""
+    """The [figure] table that `bandits reproduce` reads: a known kind, its required fields, bands and controls."""
     if not figure:
         return
     kind = figure.get("kind")
     if not isinstance(kind, str) or kind not in FIGURE_KINDS or (kind == "rl") != learners:
-        known = "rl" if learners else "scaling, horizon, tradeoff"
+        known = "rl" if learners else "minimax, scaling, horizon, tradeoff"
         fail("figure.kind", f"unknown figure kind {kind!r} (known here: {known})")
     for key in sorted(FIGURE_KINDS[kind] - set(figure)):
         fail(f"figure.{key}", f"missing field of a {kind!r} figure")
-    expected = figure.get("expected", 0.0)
-    values = expected.values() if isinstance(expected, dict) else [expected]
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
-        fail("figure.expected", "must be a number or a table of numbers by agent name")
+    bands = figure.get("expected", {})
+    bands = dict(bands) if isinstance(bands, dict) else {"expected": bands}
+    if "slope" in figure:
+        bands["slope"] = figure["slope"]
+    for name, band in bands.items():
+        if not (isinstance(band, list) and len(band) == 2 and all(isinstance(v, (int, float))
+                                                                and not isinstance(v, bool) for v in band)
+                and band[0] <= band[1]):
+            fail(f"figure.{'slope' if name == 'slope' else 'expected'}", f"a band must be [low, high], got {band!r}")
+    controls = figure.get("controls", {})
+    if not isinstance(controls, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
+                                                 for v in controls.values()):
+        fail("figure.controls", "must be a table: agent name = [names of the checks it must fail]")
 
 
 def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:

@@ -100,10 +100,10 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
     with plt.rc_context(STYLE):
         for metric in metrics:
             fig = _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name)
-            written += _save(fig, out / f"{name}_{metric}_curves")
+            written += save_figure(fig, out / f"{name}_{metric}_curves")
             for x in swept:
                 fig = _final_figure(table, metric, x, swept, colours, name)
-                written += _save(fig, out / f"{name}_{metric}_vs_{x}")
+                written += save_figure(fig, out / f"{name}_{metric}_vs_{x}")
     return written
 
 
@@ -153,20 +153,26 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
 
 
 def _reference_curves(ax, group, cells):
-    """Lai-Robbins lower bound and sqrt(m t ln t), for the panel's instance when they apply."""
+    """The lower bound that applies to each agent on the panel, and sqrt(m t ln t) for outcome control.
+
+    Outcome-blind agents get Lai-Robbins on the arms, agents that see outcomes the structured
+    bound on the outcomes (:mod:`bandits.theory`); a bound without a closed form is not drawn.
+    """
     key = group.cell.iloc[0]
     cell = cells[key]
     instance = TOML_FAMILIES[cell["family"]](**cell["instance"])
     t = np.unique(group.checkpoint)
-    controls = {_control(a) for a in group.agent.unique()}
-    for control in sorted(controls):
-        c = theory.lai_robbins_constant(instance, control)
-        if c > 0:
-            ax.plot(t, c * np.log(np.maximum(t, 1)), color="0.45", linestyle=":" if control == "arm" else "-.",
-                    linewidth=1.0, label=f"Lai-Robbins ({'arms' if control == 'arm' else 'outcomes'})")
-    if "outcome" in controls:
+    bounds = {}
+    for agent in group.agent.unique():
+        c, label = theory.lower_bound_constant(instance, agent, _control(agent))
+        bounds.setdefault((label, c), []).append(agent)
+    for (label, c), agents in sorted(bounds.items(), key=lambda kv: kv[0][0]):
+        if c:
+            ax.plot(t, c * np.log(np.maximum(t, 1)), color="0.45", linestyle=":" if "blind" in label else "-.",
+                    linewidth=1.0, label=f"{label} ({', '.join(agents)})")
+    if any(_control(a) == "outcome" for a in group.agent.unique()):
         ax.plot(t, theory.sqrt_m_t_log_t(instance.m, t), color="0.3", linestyle="--", linewidth=1.0,
-                label=r"$\sqrt{m\,t\,\ln t}$")
+                label=r"$\sqrt{m\,t\,\ln t}$ (upper-bound rate, constant unknown)")
 
 
 def _control(agent: str) -> str:
@@ -218,7 +224,8 @@ def final_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     return table[(table.metric == metric) & (table.checkpoint == table.horizon)]
 
 
-def _save(fig, stem: Path) -> list[Path]:
+def save_figure(fig, stem: Path) -> list[Path]:
+    """Save ``fig`` as ``stem.pdf`` and ``stem.png`` (folders created); close it; return the paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
     for path in paths:

@@ -15,7 +15,7 @@ from ._validate import check_int
 from .agents.base import Agent, make_agent
 from .instances import Instance
 from .seeding import content_key, resolve_seed, run_seeds
-from .stats import CI_METHOD, mean_ci
+from .stats import ci_method, mean_ci
 
 __all__ = ["simulate", "Result", "default_checkpoints"]
 
@@ -188,7 +188,7 @@ def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFram
         frames.append(pd.DataFrame({"checkpoint": checkpoints, "metric": name, "mean": mean, "sem": sem,
                                     "ci_low": low, "ci_high": high, "n": n}))
     table = pd.concat(frames, ignore_index=True)
-    table.attrs["ci_method"] = CI_METHOD
+    table.attrs["ci_method"] = ci_method(level)
     return table
 
 

@@ -165,7 +165,7 @@ def metrics(inst, u, per_q, param, n, seen, regret):
     }
     for k in PASS_KS:
         out[f"pass@{k}"] = float(np.mean(1.0 - (1.0 - P[:, 0]) ** k))
-    out["regret"] = float(regret)  # cumulative number of samples with r = 0
+    out["failed_samples"] = float(regret)  # cumulative number of samples with r = 0
     return out
 
 

@@ -1,7 +1,10 @@
-"""Claims C1-C3 of the SPEC hold at the quick scale (``bandits reproduce --quick``, fixed seeds).
+"""Claims C1-C4 at the quick scale (``bandits reproduce --quick``, fixed seeds): each claim holds for
+the agents it is about, and each negative control fails the same check.
 
-Tolerances come from the measured values, written next to each assertion; the full-scale
-figures and their numbers are in figures/ and figures/claims.json.
+A check holds when its whole 95% bootstrap interval lies in the band written in the experiment's
+``[figure]`` table (the bands, and why, are in the experiment files and docs/theory.md). Measured
+values at the quick scale are written next to the assertions; the full-scale numbers are in
+figures/claims.json.
 """
 
 from pathlib import Path
@@ -12,6 +15,8 @@ import pytest
 from bandits.claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
+NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
+         "c3_batch", "c4_rl")
 
 
 @pytest.fixture(scope="module")
@@ -24,87 +29,106 @@ def claims(tmp_path_factory):
     return measured
 
 
-def slopes(claims, name):
-    return {label.split("(")[0]: v["slope"] for label, v in claims[name]["agents"].items()}
+def by_agent(claims, name):
+    """``{agent name: record}`` (labels carry parameters; the agent name is what precedes them)."""
+    return {label.split("(")[0]: rec for label, rec in claims[name]["agents"].items()}
 
 
-def test_every_claim_has_its_figure(claims):
-    for name in ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-                 "c3_batch", "c4_rl"):
+def holds(rec):
+    return rec["role"] == "claim" and rec["ok"] and all(c["ok"] for c in rec["checks"].values())
+
+
+def fails(rec, *checks):
+    return rec["role"] == "control" and not rec["ok"] and all(not rec["checks"][c]["ok"] for c in checks)
+
+
+def test_every_claim_has_its_figure_and_a_control_that_fails(claims):
+    for name in NAMES:
         assert name in claims
         for suffix in (".pdf", ".png"):
             assert (claims["_figures"] / f"{name}{suffix}").stat().st_size > 5000
+    for name in NAMES[:6]:
+        groups = claims[name].get("agents") or claims[name]["series"]
+        controls = [r for r in groups.values() if r["role"] == "control"]
+        assert controls and all(r["fails_as_expected"] for r in controls), name
 
 
-def test_c1a_regret_grows_like_sqrt_K_for_every_arm_agent(claims):
-    s = slopes(claims, "c1a_minimax_arms")
-    assert set(s) == {"greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson"}
-    for agent, slope in s.items():
-        assert abs(slope - 0.5) <= 0.15, (agent, slope)  # measured 0.51 to 0.59; (1 - 1/K) adds about 0.04
+def test_c1a_worst_case_over_gaps_is_sqrt_K_for_every_learning_agent(claims):
+    a = by_agent(claims, "c1a_minimax_arms")
+    for agent in ("epsilon_greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson"):
+        assert holds(a[agent]), (agent, a[agent]["checks"])  # slopes 0.6-0.8, max W / sqrt(K T ln T) <= 0.9
+    # uniform play: W / sqrt(K T ln T) about 7 at K = 4, and W flat in K (slope about 0.1)
+    assert fails(a["uniform"], "upper", "slope")
+    # greedy: linear regret, W / sqrt(K T ln T) about 2 at K = 4; it does satisfy the lower bound
+    assert fails(a["greedy"], "upper") and a["greedy"]["checks"]["lower"]["ok"]
+    # the oracle knows the best arm: W = 0 < sqrt(K T) / 20, the only way to fail a lower bound
+    assert fails(a["oracle"], "lower") and a["oracle"]["W"] == [0.0] * len(a["oracle"]["W"])
 
 
-def test_c1b_needle_regret_grows_like_K_even_with_two_outcomes(claims):
-    for agent, slope in slopes(claims, "c1b_needle").items():
-        assert abs(slope - 1.0) <= 0.15, (agent, slope)  # measured 0.93 to 1.03
+def test_c1b_needle_regret_grows_like_K_although_m_is_2(claims):
+    a = by_agent(claims, "c1b_needle")
+    for agent in ("greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson"):
+        assert holds(a[agent]), (agent, a[agent]["checks"])  # slopes 0.9-1.05
+    assert fails(a["uniform"], "slope")  # regret T (1 - 1/K): slope about 0.02
+    assert fails(a["oracle"], "slope")  # regret 0: no slope
 
 
-def test_c2a_outcome_level_ucb_is_flat_in_K_on_needles(claims):
-    s = slopes(claims, "c2a_needle")
-    assert abs(s["outcome_level_ucb"]) <= 0.05  # measured 0.00: the same regret for every K
-    assert abs(s["ucb1"] - 1) <= 0.1 and abs(s["thompson"] - 1) <= 0.1  # measured 1.01 and 0.98
+@pytest.mark.parametrize("name", ["c2a_needle", "c2a_gap"])
+def test_c2a_outcome_level_ucb_is_flat_in_K_and_arm_agents_are_not(claims, name):
+    a = by_agent(claims, name)
+    assert holds(a["outcome_level_ucb"]), a["outcome_level_ucb"]["checks"]  # slope about 0.0
+    for agent in ("ucb1", "thompson"):
+        assert holds(a[agent]), (agent, a[agent]["checks"])
+        # and the flat band [-0.1, 0.1] rejects them: their whole interval is far above it
+        assert a[agent]["checks"]["slope"]["ci95"][0] > 0.4, agent
+    assert fails(a["uniform"], "slope")  # flat, and far from linear in K
 
 
-def test_c2a_outcome_level_ucb_is_flat_in_K_at_a_fixed_gap(claims):
-    s = slopes(claims, "c2a_gap")
-    assert abs(s["outcome_level_ucb"]) <= 0.1  # measured 0.04
-    assert s["thompson"] >= 0.8  # measured 0.90
-    # UCB1 approaches slope 1 from below as T grows (0.84 at T = 5e5); the quick T = 1e5 gives 0.69
-    assert s["ucb1"] >= 0.6
+def test_c2b_worst_case_over_gaps_is_sqrt_m_for_outcome_level_agents(claims):
+    a = by_agent(claims, "c2b_minimax_outcomes")
+    for agent in ("outcome_level_ucb", "outcome_level_thompson"):
+        assert holds(a[agent]), (agent, a[agent]["checks"])
+    assert fails(a["outcome_level_uniform"], "upper", "slope")
+    assert fails(a["oracle"], "lower")
 
 
-def test_c2b_outcome_level_regret_grows_like_sqrt_m(claims):
-    for agent, slope in slopes(claims, "c2b_minimax_outcomes").items():
-        assert abs(slope - 0.5) <= 0.15, (agent, slope)  # measured 0.56 and 0.60
-
-
-def test_c2c_regret_over_sqrt_m_t_log_t_is_bounded_and_linear_in_log_t(claims):
+def test_c2c_regret_over_ln_t_converges_between_the_bound_and_a_multiple(claims):
     series = claims["c2c_horizon"]["series"]
-    assert len(series) == 3
-    for name, v in series.items():
-        assert v["max_ratio"] <= 1.0, name  # measured 0.25, 0.59, 0.86 (m = 2, 8, 32)
-        assert v["final_ratio"] < v["ratio_at_T_over_10"], name  # falling at the end, not growing
-        assert v["r2_vs_log_t"] >= 0.99, name  # measured 0.997 to 0.999 on t >= T / 20
-        assert v["log_slope"] > 0, name
+    claimed = {k: v for k, v in series.items() if v["role"] == "claim"}
+    controls = {k: v for k, v in series.items() if v["role"] == "control"}
+    assert len(claimed) == 3 and len(controls) == 3
+    for name, rec in claimed.items():
+        assert holds(rec), (name, rec["checks"])
+        assert rec["bound"].startswith("structured")
+        assert rec["max_ratio_sqrt_m_t_ln_t"] <= 1.0, name  # Theorem 4.2's scale: bounded
+    for name, rec in controls.items():
+        assert fails(rec, "limit", "change"), name  # linear regret: R / ln t grows about 7-fold in a decade
+        assert rec["bound"].startswith("Lai-Robbins")
 
 
-def test_c3_batch_penalty_trades_regret_for_diversity_and_pass_rate(claims):
+def test_c3_batch_penalty_buys_pass_rate_and_diversity_at_a_price(claims):
     batches = claims["c3_batch"]["batches"]
     assert set(batches) == {"4", "8"}
     for n, agents in batches.items():
         for agent in ("ucb1", "outcome_ucb"):
-            v = agents[agent]
-            assert v["penalty_raises_round_distinct"] and v["penalty_costs_regret"], (n, agent)
-            assert v["penalty_lowers_pass_regret"], (n, agent)
-            assert v["pass_regret"][-1] < 0.6 * v["pass_regret"][0], (n, agent)  # measured ratios 0.07 to 0.54
-        assert agents["thompson"]["penalty_raises_round_distinct"] and agents["thompson"]["penalty_costs_regret"]
-        # historical exploration on outcomes lowers pseudo-regret: outcome_ucb against ucb1, both without penalty
-        assert agents["outcome_ucb"]["regret"][0] < 0.5 * agents["ucb1"]["regret"][0]  # measured about 0.15
+            assert holds(agents[agent]), (n, agent, agents[agent]["checks"])
+        assert "historical" in agents["outcome_ucb"]["checks"]  # outcome_ucb's regret <= 0.5 of ucb1's
+        for check in ("diversity", "price"):
+            assert agents["thompson"]["checks"][check]["ok"], (n, check)
+        # uniform play that ignores the scores: the penalty cannot change its rounds, and its regret is linear
+        assert fails(agents["epsilon_greedy"], "pass", "diversity", "price", "historical"), n
 
 
 def test_c4_grpo_loses_answer_diversity_and_the_bonuses_restore_it(claims):
-    learners = claims["c4_rl"]["learners"]
+    checks = claims["c4_rl"]["checks"]
 
     def find(prefix):
-        (label,) = [k for k in learners if k.startswith(prefix)]
-        return learners[label]
+        (label,) = [k for k in checks if k.startswith(prefix)]
+        return checks[label]
 
-    base, grpo = learners["pi0 sampling"], find("GRPO (outcome logits")
-    # transfer of diversity degradation: fewer answers found on the (fixed) hard questions than sampling pi0
-    assert grpo["distinct_hard"] < 0.9 * base["distinct_hard"]  # measured 29.4 against 39.6
-    assert grpo["distinct_unsolved"] < base["distinct_unsolved"]
-    assert grpo["entropy_unsolved"] < 0.5 * base["entropy_unsolved"]
-    for bonus in ("ucb", "ucb_con", "batch"):
-        better = find(f"GRPO+{bonus} (outcome logits")
-        assert better["solved"] >= grpo["solved"] + 0.05, bonus  # measured +0.10 to +0.15
-        assert better["pass@32"] >= grpo["pass@32"] + 0.03, bonus  # measured +0.05 to +0.12
-        assert better["entropy_unsolved"] > grpo["entropy_unsolved"], bonus
+    assert holds(find("GRPO (outcome logits"))  # distinct answers on hard questions about 0.75 of pi0's
+    assert fails(checks["pi0 sampling"], "collapse")  # a learner that does not learn: ratio 1
+    for bonus in ("ucb", "ucb_con (outcome logits, c=1", "batch"):
+        rec = find(f"GRPO+{bonus}")
+        assert holds(rec), (bonus, rec["checks"])
+    assert fails(find("GRPO+ucb_con (outcome logits, c=0"), "solved", "pass@32")  # the placebo bonus

@@ -11,6 +11,8 @@ outcome_ucb                 :mod:`.outcome_ucb`           arm (R1)
 outcome_thompson            :mod:`.outcome_thompson`      arm (R1)
 outcome_level_ucb,          :mod:`.outcome_level`         outcome (R2)
 outcome_level_thompson
+uniform, oracle             :mod:`.controls`              arm (negative controls)
+outcome_level_uniform       :mod:`.controls`              outcome (negative control)
 ==========================  ============================  ========================
 
 Any agent takes ``lam`` for the batch penalty (:func:`batch_penalty`). To add an agent, write
@@ -18,6 +20,7 @@ Any agent takes ``lam`` for the batch penalty (:func:`batch_penalty`). To add an
 """
 
 from .base import Agent, AgentSpec, Param, batch_penalty, define_agent, get_spec, make_agent, registered
+from .controls import oracle, outcome_level_uniform, uniform
 from .greedy import epsilon_greedy, greedy
 from .kl_ucb import kl_ucb
 from .outcome_level import outcome_level_thompson, outcome_level_ucb
@@ -29,5 +32,5 @@ from .ucb1 import ucb1
 __all__ = [
     "Agent", "AgentSpec", "Param", "batch_penalty", "define_agent", "get_spec", "make_agent", "registered",
     "greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson",
-    "outcome_level_ucb", "outcome_level_thompson",
+    "outcome_level_ucb", "outcome_level_thompson", "uniform", "outcome_level_uniform", "oracle",
 ]

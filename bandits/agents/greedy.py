@@ -3,7 +3,9 @@
 ``greedy``: each arm once, then the best empirical mean: pure exploitation, which is what
 outcome-based RL without exploration amounts to.
 ``epsilon_greedy(eps)``: each arm once, then with probability ``eps`` a uniformly random arm,
-otherwise the best empirical mean.
+otherwise the best empirical mean. With the batch penalty only the exploiting choice is
+penalised: an exploration pull scores ``+inf`` on its random arm and ``-inf`` elsewhere, which
+no finite penalty changes, so exploration stays uniform.
 """
 
 import numpy as np
@@ -22,8 +24,8 @@ def greedy_index(state, t, params, out):
 @njit(cache=True)
 def epsilon_greedy_index(state, t, params, out):
     if np.random.random() < params[0]:
-        for a in range(out.shape[0]):     # uniform scores: the argmax is a uniform random arm
-            out[a] = np.random.random()
+        out[:] = -np.inf                  # explore: one uniformly random arm, immune to the penalty
+        out[np.random.randint(out.shape[0])] = np.inf
     else:
         out[:] = state[2]
 

@@ -25,7 +25,7 @@ questions solved or not yet solved in that run) and ``distinct_hard`` (the same 
 built to be hard: a fixed set, so learners compare on the same questions); ``entropy_*`` and
 ``batch_distinct_*`` (answer entropy of the policy, and expected distinct answers in a group of n,
 over all, solved and unsolved questions); ``pass@k`` (1 - (1 - P(correct))^k, mean over questions);
-``regret`` (samples with reward 0); ``samples``.
+``failed_samples`` (samples with reward 0 so far, not a pseudo-regret); ``samples``.
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
 METRICS = (("solved", "distinct_solved", "distinct_unsolved", "distinct_hard")
            + tuple(f"entropy_{g}" for g in GROUPS) + tuple(f"batch_distinct_{g}" for g in GROUPS)
-           + tuple(f"pass@{k}" for k in PASS_KS) + ("regret", "samples"))
+           + tuple(f"pass@{k}" for k in PASS_KS) + ("failed_samples", "samples"))
 
 
 # -- the pieces of one step, each testable on its own -------------------------------------
@@ -135,7 +135,7 @@ def answer_distribution(pi, phi_x, out):
 # -- the training loop ---------------------------------------------------------------------
 
 @njit(cache=True)
-def _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, samples, ks, row):
+def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, ks, row):
     """Fill one checkpoint's metrics (order of METRICS) from the current policy."""
     X, K = phi.shape
     m = found.shape[1]
@@ -185,7 +185,7 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, samples, k
         row[7 + g] = sums[3 + g] / size if size > 0 else np.nan
     for j in range(len(ks)):
         row[10 + j] = sums[6 + j] / X
-    row[10 + len(ks)] = regret
+    row[10 + len(ks)] = failed
     row[11 + len(ks)] = samples
 
 
@@ -211,10 +211,10 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
         rewards = np.empty(n)
         adv = np.empty(n)
         bonus_terms = np.empty(n)
-        regret = 0.0
+        failed = 0.0
         k = 0
         while k < n_ckpt and checkpoints[k] == 0:
-            _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, 0.0, ks, out[r, :, k])
+            _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, 0.0, ks, out[r, :, k])
             k += 1
         for step in range(1, steps + 1):
             x = np.random.randint(X)
@@ -243,11 +243,11 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             for i in range(n):
                 counts[x, outcomes[i]] += 1.0
                 found[x, outcomes[i]] = 1.0
-                regret += 1.0 - rewards[i]
+                failed += 1.0 - rewards[i]
                 if rewards[i] > 0:
                     solved[x] = True
             while k < n_ckpt and checkpoints[k] == step:
-                _record(u, v, w, phi, pi0, hard, param, n, solved, found, regret, float(step * n), ks, out[r, :, k])
+                _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, float(step * n), ks, out[r, :, k])
                 k += 1
 
 

@@ -1,0 +1,96 @@
+"""The paper's claims as measurements that can fail: run their experiments, draw, check.
+
+Each ``experiments/c*.toml`` carries a ``[figure]`` table that names its kind, the module here
+that draws and measures it:
+
+==========  =======================  ==============================================
+kind        module                   claim
+==========  =======================  ==============================================
+minimax     :mod:`.minimax`          worst case over gaps against K or m (C1 a, C2 b)
+scaling     :mod:`.scaling`          log-log slope against K (C1 b, C2 a)
+horizon     :mod:`.horizon`          regret / ln t converges near its lower bound (C2 c)
+tradeoff    :mod:`.tradeoff`         the batch penalty's gains and price (C3)
+rl          :mod:`.rl`               policy-gradient learners as samplers (C4)
+==========  =======================  ==============================================
+
+Every measured number carries a 95% percentile-bootstrap interval over runs
+(:mod:`bandits.checks`); a check holds when its whole interval lies in the claimed band, and
+the figure's ``controls`` (agents that must fail) are drawn in grey and recorded with
+``"ok": false`` and the reason. :func:`reproduce` runs every experiment into ``results/NAME``
+(resuming what is there), writes ``figures/NAME.pdf`` and ``.png``, and returns the measurements
+(also saved to ``figures/claims.json``).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from .. import sweep
+from ..experiment import load
+from ..plots import STYLE
+from ..sweep import _write_atomic
+from .horizon import draw_horizon
+from .minimax import draw_minimax
+from .rl import draw_rl
+from .scaling import draw_scaling
+from .tradeoff import draw_tradeoff
+
+FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
+           "rl": draw_rl}
+
+
+def default_experiments_dir() -> Path:
+    """``./experiments`` if it exists, else the one beside the package (a source checkout)."""
+    here = Path("experiments")
+    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "experiments"
+
+
+def reproduce(experiments=None, results="results", figures="figures", quick=False, workers=None, only=None,
+              force=False, progress=True, log=print) -> dict:
+    """Run every claim experiment, draw its figure, measure its checks; returns ``{name: measurements}``."""
+    experiments = Path(experiments) if experiments else default_experiments_dir()
+    results, figures = Path(results), Path(figures)
+    paths = sorted(p for p in experiments.glob("c*.toml"))
+    all_exps = [load(p, quick=quick) for p in paths]  # validate every file before running any
+    exps = [e for e in all_exps if e.figure and (not only or e.name in only)]
+    if only and set(only) - {e.name for e in exps}:
+        raise sweep.SweepError(f"--only: no claim experiment named {sorted(set(only) - {e.name for e in exps})[0]!r} "
+                               f"in {experiments} (there are: {', '.join(e.name for e in all_exps)})")
+    figures.mkdir(parents=True, exist_ok=True)
+    measured = {}
+    for exp in exps:
+        start = time.perf_counter()
+        folder = results / exp.name
+        sweep.run(exp, folder, workers=workers, force=force, progress=progress)
+        table = pd.read_csv(folder / "summary.csv")
+        draw = FIGURES[exp.figure["kind"]]
+        with plt.rc_context(STYLE):
+            measured[exp.name] = draw(folder, table, exp, figures / exp.name)
+        measured[exp.name]["seconds"] = round(time.perf_counter() - start, 1)
+        log(f"{exp.name}: {figures / exp.name}.png  ({measured[exp.name]['seconds']} s)  {_brief(measured[exp.name])}")
+    claims_file = figures / "claims.json"
+    old = json.loads(claims_file.read_text()) if claims_file.exists() else {}
+    old = {k: v for k, v in old.items() if k in {e.name for e in all_exps}}  # drop experiments that are gone
+    _write_atomic(claims_file, (json.dumps({**old, **measured}, indent=2, default=float) + "\n").encode())
+    return measured
+
+
+def _brief(measured) -> str:
+    """One line per experiment: each claim agent's checks, and whether each control fails."""
+    groups = measured.get("agents") or measured.get("series") or measured.get("checks")
+    if groups is None and "batches" in measured:
+        groups = {f"n={n} {a}": v for n, agents in measured["batches"].items() for a, v in agents.items()}
+    if not groups:
+        return ""
+    parts = []
+    for name, rec in groups.items():
+        if rec["role"] == "control":
+            parts.append(f"{name}: control {'fails' if rec['fails_as_expected'] else 'DOES NOT FAIL'}")
+        else:
+            parts.append(f"{name}: {'ok' if rec['ok'] else 'FAILS'}")
+    return "; ".join(parts)
