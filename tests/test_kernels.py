@@ -474,6 +474,9 @@ def test_epsilon_greedy_limits_are_exact():
     # eps = 0: always the greedy index (= naive greedy's); eps = 1: never
     exploit, best, state = greedy_rates(0.0, draws=200)
     assert exploit == 1.0 and best == 1.0
+    real, inst = real_and_naive("det")
+    ref = naive_per_arm(inst.K, inst.m, state[0], state[1])
+    assert_allclose(state[2], index_greedy(inst, ref, 7, {}, None), rtol=RTOL)   # means [.5, .5, .5, 1]
     exploit, _, _ = greedy_rates(1.0, draws=200)
     assert exploit == 0.0
 
@@ -610,10 +613,15 @@ def test_oracle_scores_argmax_are_the_best_arms():
 PENDING = {"uniform", "oracle"}
 
 
+def is_builtin(spec):
+    """Defined inside the package.  (Code run with ``exec`` in a bare namespace, as
+    test_readme.py does with the README's ``my_ucb``, has ``__module__`` None.)"""
+    return all((fn.py_func.__module__ or "").startswith("bandits.") for fn in (spec.init, spec.index, spec.update))
+
+
 def builtin_agents():
     """Registered agents defined inside the package (tests and READMEs may register their own)."""
-    return {name for name, spec in bandits.agents.registered().items()
-            if spec.index.py_func.__module__.startswith("bandits.")}
+    return {name for name, spec in bandits.agents.registered().items() if is_builtin(spec)}
 
 
 def test_every_builtin_agent_has_a_naive_reference_and_back():
@@ -624,10 +632,15 @@ def test_every_builtin_agent_has_a_naive_reference_and_back():
 
 
 def test_builtin_filter_ignores_agents_defined_outside_the_package():
-    spec = bandits.define_agent("kernel_test_agent", init=bandits.agents.get_spec("ucb1").init,
-                                index=seed_numba, update=seed_numba, register=False)
-    assert spec.index.py_func.__module__ == __name__
-    assert "ucb1" in builtin_agents() and "kernel_test_agent" not in builtin_agents()
+    ucb1 = bandits.agents.get_spec("ucb1")
+    here = bandits.define_agent("kernel_test_agent", init=ucb1.init, index=seed_numba, update=seed_numba,
+                                register=False)
+    namespace = {}                      # as test_readme.py runs the README's agent
+    exec("from numba import njit\n@njit\ndef index(state, t, params, out):\n    out[:] = 0.0\n", namespace)
+    readme = bandits.define_agent("kernel_test_agent", init=ucb1.init, index=namespace["index"],
+                                  update=ucb1.update, register=False)
+    assert is_builtin(ucb1) and is_builtin(bandits.agents.get_spec("outcome_level_thompson"))
+    assert not is_builtin(here) and not is_builtin(readme)
 
 
 # ---------------------------------------------------------------------------------------------
