@@ -22,6 +22,9 @@ Conventions that the definitions leave open (all documented where used):
 * kl_ucb with family "gaussian": the empirical mean is clipped to [0, 1] before the
   Bernoulli KL is used.
 * outcome_thompson with family "gaussian": theta_o ~ Normal(S_o/(N_o+1), sigma^2/(N_o+1)).
+* uniform and oracle (control agents) have no initial phase; uniform scores every arm
+  with a fresh Uniform(0, 1) draw, oracle with its true mean theta_a (the batch penalty
+  applies to both scores like to any index).
 * Outcome control: only outcomes o with positive pi0 mass on {a : phi(a) = o} can be
   chosen (the "each once" phase permutes those; the others get index -inf).  If every
   outcome is reachable this is exactly "over the m outcomes".
@@ -37,11 +40,11 @@ import numpy as np
 
 FAMILIES = ("bernoulli", "gaussian", "verifiable")
 ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
-              "outcome_ucb", "outcome_thompson")
+              "outcome_ucb", "outcome_thompson", "uniform", "oracle")
 OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson")
 AGENTS = ARM_AGENTS + OUTCOME_AGENTS
 # Agents documented with "No initial phase".
-NO_INITIAL_PHASE = ("thompson", "outcome_thompson", "outcome_level_thompson")
+NO_INITIAL_PHASE = ("thompson", "outcome_thompson", "outcome_level_thompson", "uniform", "oracle")
 METRICS = ("regret", "distinct", "pass_regret", "round_distinct")
 
 
@@ -291,6 +294,59 @@ def index_outcome_level_thompson(inst, state, t, params, rng, reachable):
     return index
 
 
+def bernoulli_kl_accurate(p, q):
+    """kl(p, q) written with log1p of the relative gap d = q - p:
+
+        kl(p, q) = -p ln(1 + d/p) - (1-p) ln(1 - d/(1-p)),
+
+    which keeps its relative accuracy when q is close to p (the plain form loses it to
+    rounding below about 1e-16 in kl).  +inf for q >= 1 > p."""
+    if q >= 1.0:
+        return 0.0 if p >= 1.0 else math.inf
+    d = q - p
+    value = 0.0
+    if p > 0.0:
+        value -= p * math.log1p(d / p)
+    if p < 1.0:
+        value -= (1.0 - p) * math.log1p(-d / (1.0 - p))
+    return value
+
+
+def kl_upper_exact(mean, level):
+    """max{ q in [mean, 1] : kl(mean, q) <= level }, by bisection down to adjacent floats.
+
+    The feasible set is an interval [mean, q*] because kl(mean, .) increases on [mean, 1);
+    the invariant is kl(mean, lo) <= level < kl(mean, hi).  Used to check kl_ucb's upper
+    bound to 1e-9 (kl_upper above stops at 1e-9 in q, this one at the last float)."""
+    if mean >= 1.0:
+        return 1.0
+    if level <= 0.0:
+        return mean
+    lo, hi = mean, 1.0
+    while True:
+        mid = 0.5 * (lo + hi)
+        if mid <= lo or mid >= hi:
+            return lo
+        if bernoulli_kl_accurate(mean, mid) <= level:
+            lo = mid
+        else:
+            hi = mid
+
+
+def index_uniform(inst, state, t, params, rng):
+    """Uniformly random play: i.i.d. Uniform(0, 1) scores, so the argmax is a uniform arm
+    at every pull (no "each arm once" phase; observations are ignored)."""
+    return rng.random(inst.K)
+
+
+def index_oracle(inst, state, t, params, rng):
+    """The oracle knows the instance: score theta_a = sum_o Q[a, o] mu_o, so the argmax
+    (ties uniform) is a uniformly random best arm at every pull."""
+    Q = np.asarray(inst.Q, dtype=np.float64)
+    mu = np.asarray(inst.mu, dtype=np.float64)
+    return Q @ mu
+
+
 ARM_INDEX = {
     "greedy": index_greedy,
     "epsilon_greedy": index_greedy,
@@ -299,11 +355,19 @@ ARM_INDEX = {
     "thompson": index_thompson,
     "outcome_ucb": index_outcome_ucb,
     "outcome_thompson": index_outcome_thompson,
+    "uniform": index_uniform,
+    "oracle": index_oracle,
 }
 OUTCOME_INDEX = {
     "outcome_level_ucb": index_outcome_level_ucb,
     "outcome_level_thompson": index_outcome_level_thompson,
 }
+
+# Every agent this file implements, name -> its index rule (arm rules take
+# (inst, state, t, params, rng); outcome rules also take `reachable`).  A test checks
+# that the package's built-in agents are exactly these names.
+NAIVE_AGENTS = {**ARM_INDEX, **OUTCOME_INDEX}
+assert set(NAIVE_AGENTS) == set(AGENTS)
 
 
 # ----------------------------------------------------------------------------------
