@@ -41,10 +41,11 @@ import numpy as np
 FAMILIES = ("bernoulli", "gaussian", "verifiable")
 ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
               "outcome_ucb", "outcome_thompson", "uniform", "oracle")
-OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson")
+OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson", "outcome_level_uniform")
 AGENTS = ARM_AGENTS + OUTCOME_AGENTS
 # Agents documented with "No initial phase".
-NO_INITIAL_PHASE = ("thompson", "outcome_thompson", "outcome_level_thompson", "uniform", "oracle")
+NO_INITIAL_PHASE = ("thompson", "outcome_thompson", "outcome_level_thompson", "uniform", "oracle",
+                    "outcome_level_uniform")
 METRICS = ("regret", "distinct", "pass_regret", "round_distinct")
 
 
@@ -358,9 +359,15 @@ ARM_INDEX = {
     "uniform": index_uniform,
     "oracle": index_oracle,
 }
+def index_outcome_level_uniform(inst, state, t, params, rng, reachable):
+    """Uniformly random play over the outcomes outcome control can choose."""
+    return np.where(reachable, rng.random(inst.m), -math.inf)
+
+
 OUTCOME_INDEX = {
     "outcome_level_ucb": index_outcome_level_ucb,
     "outcome_level_thompson": index_outcome_level_thompson,
+    "outcome_level_uniform": index_outcome_level_uniform,
 }
 
 # Every agent this file implements, name -> its index rule (arm rules take

@@ -75,6 +75,7 @@ class AgentSpec:
     doc: str = ""
     prepare_fn: Callable | None = None
     requires_fn: Callable | None = None
+    code_hash: str = ""
 
     def __call__(self, **params) -> "Agent":
         return Agent(self, self.resolve(params))
@@ -110,11 +111,13 @@ class AgentSpec:
                 raise ValueError(f"agent {self.name!r} cannot run on {instance.name}: {problem}")
 
     def fingerprint(self) -> str:
-        """A hash of the agent's code, so a compiled run loop is never reused after an edit."""
-        h = hashlib.sha256(self.name.encode())
-        for fn in (self.init, self.index, self.update):
-            h.update(_source_of(fn).encode())
-        return h.hexdigest()[:16]
+        """A hash of the agent's code, so a compiled run loop is never reused after an edit.
+
+        Taken when the agent is defined (:func:`define_agent`), from the code objects in memory and
+        the source files as they were then: a file edited later does not change the key of the
+        functions already loaded, whose compiled loop would otherwise be cached under the new key.
+        """
+        return self.code_hash or code_hash(self.name, (self.init, self.index, self.update))
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,7 @@ def define_agent(name, *, init, index, update, params=None, control="arm", each_
         p.check(p.default, f"{name}.{key} default")
     spec = AgentSpec(name=name, init=init, index=index, update=update, params=params,
                      control=control, each_once=each_once, doc=inspect.cleandoc(doc),
-                     prepare_fn=prepare, requires_fn=requires)
+                     prepare_fn=prepare, requires_fn=requires, code_hash=code_hash(name, (init, index, update)))
     if register:
         _REGISTRY[name] = spec
     return spec
@@ -221,6 +224,16 @@ def make_agent(agent, **params) -> Agent:
 def registered() -> dict:
     """Every agent reachable by name, sorted."""
     return dict(sorted(_REGISTRY.items()))
+
+
+def code_hash(name: str, functions) -> str:
+    """Hash of the functions' code in memory (bytecode, constants, names) and of their source files."""
+    h = hashlib.sha256(name.encode())
+    for fn in functions:
+        code = getattr(fn, "py_func", fn).__code__
+        h.update(repr((code.co_code, code.co_consts, code.co_names)).encode())
+        h.update(_source_of(fn).encode())
+    return h.hexdigest()[:16]
 
 
 def _source_of(fn) -> str:
