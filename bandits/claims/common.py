@@ -19,6 +19,12 @@ def controls_of(figure: dict) -> dict:
     return {name: list(checks) for name, checks in controls.items()}
 
 
+def claimed_of(figure: dict, agent: str):
+    """The checks claimed for ``agent`` (``None``: all of them), from a figure's ``claimed`` table."""
+    claimed = figure.get("claimed", {})
+    return list(claimed[agent]) if agent in claimed else None
+
+
 def style(i: int, control: bool) -> dict:
     """Line style of the i-th series: a palette colour, or grey and dashed for a control."""
     if control:
@@ -28,16 +34,21 @@ def style(i: int, control: bool) -> dict:
             "markersize": 3.5}
 
 
-def agent_record(checks: dict[str, Check], control: list | None) -> dict:
+def agent_record(checks: dict[str, Check], control: list | None, claimed: list | None = None) -> dict:
     """The claims.json entry of one agent: its checks, ``ok`` and, for a control, why it fails.
 
-    A claim agent is ``ok`` when every check holds. A control is ``ok: false`` by design; its
+    A claim agent is ``ok`` when every check claimed for it holds (``claimed``: all by default; the
+    others are measured and recorded, not claimed). A control is ``ok: false`` by design; its
     ``fails_as_expected`` says whether each check it must fail does fail.
     """
     role = "control" if control is not None else "claim"
     rows = {name: c.record(role) for name, c in checks.items()}
     if control is None:
-        return {"role": role, "ok": all(c.ok for c in checks.values()), "checks": rows}
+        claimed = [name for name in (claimed or checks) if name in checks]
+        record = {"role": role, "ok": all(checks[name].ok for name in claimed), "checks": rows}
+        if set(claimed) != set(checks):
+            record["claimed"] = claimed
+        return record
     must_fail = [name for name in control if name in checks]
     reasons = [f"{name}: {checks[name].why}" for name in must_fail if not checks[name].ok]
     return {"role": role, "ok": False, "fails_as_expected": bool(must_fail) and len(reasons) == len(must_fail),

@@ -23,7 +23,7 @@ import numpy as np
 from ..checks import INF, METHOD, final_runs, measure
 from ..plots import COLUMN_WIDTH, save_figure
 from ..stats import bootstrap_interval, loglog_slope, mean_ci
-from .common import agent_record, controls_of, fmt_check, style, unit
+from .common import agent_record, claimed_of, controls_of, fmt_check, style, unit
 
 
 def draw_minimax(folder, table, exp, stem) -> dict:
@@ -64,15 +64,15 @@ def draw_minimax(folder, table, exp, stem) -> dict:
         W, lo, hi = (np.array(v) for v in zip(*per_x))
         means = np.array([v.mean() for v in samples]).reshape(len(xs), n_gap)
         gaps = g[gap].to_numpy(float).reshape(len(xs), n_gap)
-        record = agent_record(checks, control)
+        record = agent_record(checks, control, claimed_of(cfg, agent))
         record.update({"W": [round(v, 1) for v in W], "W_ci95": [[round(a, 1), round(b, 1)] for a, b in zip(lo, hi)],
                        "worst_gap": [round(float(gaps[j, means[j].argmax()]), 4) for j in range(len(xs))]})
         measured["agents"][label] = record
 
         st = style(i, control is not None)
         shown = W > 0
-        name = f"{label}{' (control)' if control is not None else ''}: slope {fmt_check(checks['slope'])}, " \
-               f"max W/$\\sqrt{{{x}T\\ln T}}$ {fmt_check(checks['upper'])}"
+        name = (f"{label}{' (control)' if control is not None else ''}: slope {fmt_check(checks['slope'])}, "
+                f"max W/sqrt({x} T ln T) {fmt_check(checks['upper'])}")
         if shown.any():
             left.errorbar(xs[shown], W[shown], yerr=np.clip([W - lo, hi - W], 0, None)[:, shown], capsize=2,
                           linewidth=1.0, label=name, **st)
@@ -97,15 +97,15 @@ def draw_minimax(folder, table, exp, stem) -> dict:
     left.set_xlabel(f"{x} ({unit(x)})")
     left.set_ylabel(f"W({x}): worst mean regret at T = {int(T):,}")
     right.axhline(1 - 1 / xs[-1], color="black", linewidth=0.6, linestyle=":")
-    right.annotate(f"1 - 1/{x}: no learning", (right.get_xlim()[0], 1 - 1 / xs[-1]), fontsize=6,
-                   xytext=(2, -9), textcoords="offset points")
+    right.annotate(f"1 - 1/{x}: no learning", xy=(0.02, 1 - 1 / xs[-1]), xycoords=("axes fraction", "data"),
+                   fontsize=6, xytext=(0, -9), textcoords="offset points")
     right.set_xscale("log")
     right.set_xlabel(f"gap {gap}")
     right.set_ylabel(f"regret / (T {gap}) at {x} = {xs[-1]:g}")
     right.set_ylim(bottom=0)
     right.set_title("where learning starts", fontsize=7)
     n_runs = int(runs["values"].map(len).min())
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5.5, ncol=2)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5, ncol=2)
     fig.suptitle(f"{cfg.get('title', exp.name)}\nW = worst over {n_gap} gaps per {x}; {n_runs} runs; "
                  "bars and [intervals]: 95% bootstrap over runs; grey dashed: negative controls", fontsize=7)
     save_figure(fig, stem)

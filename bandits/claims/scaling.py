@@ -17,7 +17,7 @@ from .. import theory
 from ..checks import METHOD, final_runs, measure
 from ..plots import COLUMN_WIDTH, save_figure
 from ..stats import loglog_slope, mean_ci
-from .common import GREY, agent_record, controls_of, fmt_check, instance_of, style, unit
+from .common import GREY, agent_record, claimed_of, controls_of, fmt_check, instance_of, style, unit
 from ..plots import _control
 
 
@@ -42,7 +42,7 @@ def draw_scaling(folder, table, exp, stem) -> dict:
         band = band_of(cfg, "default" if control is not None else agent)
         check = measure(f"slope of log {metric} against log {x}", list(g["values"]),
                         lambda mm: loglog_slope(xs, mm), band)
-        record = agent_record({"slope": check}, control)
+        record = agent_record({"slope": check}, control, claimed_of(cfg, agent))
         means = np.array([v.mean() for v in g["values"]])
         record["final"] = [round(float(v), 2) for v in means]
         measured["agents"][label] = record

@@ -21,7 +21,7 @@ import numpy as np
 from ..checks import INF, METHOD, final_runs, measure
 from ..plots import COLUMN_WIDTH, save_figure
 from ..stats import mean_ci
-from .common import agent_record, controls_of, fmt_check, style
+from .common import agent_record, claimed_of, controls_of, fmt_check, style
 
 METRICS = ("regret", "pass_regret", "round_distinct")
 
@@ -66,7 +66,7 @@ def draw_tradeoff(folder, table, exp, stem) -> dict:
                 checks["historical"] = measure(f"regret ratio at lam 0, {agent} / {hist['baseline']}",
                                                [base, by["regret"]["values"].iloc[0]], _ratio,
                                                (0.0, float(hist["ratio"])))
-            record = agent_record(checks, control)
+            record = agent_record(checks, control, claimed_of(cfg, agent))
             means = {m: [float(v.mean()) for v in by[m]["values"]] for m in METRICS}
             record.update({"lam": [float(v) for v in by["regret"].lam], "regret": [round(v, 1) for v in means["regret"]],
                            "pass_regret": [round(v, 2) for v in means["pass_regret"]],
