@@ -132,7 +132,7 @@ def test_c4_grpo_loses_answer_diversity_and_the_bonuses_restore_it(claims):
 
     assert holds(find("GRPO (outcome logits"))  # distinct answers on hard questions about 0.75 of pi0's
     assert fails(checks["pi0 sampling"], "collapse")  # a learner that does not learn: ratio 1
-    for bonus in ("ucb", "ucb_con (outcome logits, c=1", "batch"):
+    for bonus in ("ucb (", "ucb_mean (", "ucb_con (outcome logits, c=1)", "batch ("):
         rec = find(f"GRPO+{bonus}")
         assert holds(rec), (bonus, rec["checks"])
     assert fails(find("GRPO+ucb_con (outcome logits, c=0"), "solved", "pass@32")  # the placebo bonus

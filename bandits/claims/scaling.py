@@ -69,8 +69,8 @@ def draw_scaling(folder, table, exp, stem) -> dict:
     ax.set_xlabel(f"{x} ({unit(x)})")
     ax.set_ylabel(f"pseudo-regret at T = {T:,}")
     n_runs = int(runs["values"].map(len).min())
-    ax.set_title(f"{cfg.get('title', exp.name)}\n{n_runs} runs: mean, 95% CI; slope [95% bootstrap interval]; "
-                 "grey dashed: controls", fontsize=7)
+    ax.set_title(f"{cfg.get('title', exp.name)}\n{n_runs} runs: mean, 95% CI; slope [95% bootstrap interval];\n"
+                 "grey dashed: negative controls", fontsize=7)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5.5, ncol=1)
     save_figure(fig, stem)
     return measured

@@ -82,17 +82,19 @@ def draw_tradeoff(folder, table, exp, stem) -> dict:
             bottom.errorbar(record["lam"], mean, yerr=np.clip([mean - low, high - mean], 0, None), capsize=1.5,
                             linewidth=1.0, label=f"{label}: pass ratio {fmt_check(checks['pass'])}", **st)
         top.set_xscale("log")
+        top.set_yscale("log")
         top.set_xlabel("pseudo-regret at T (log scale)")
-        top.set_ylabel("pass regret at T (rounds)")
+        top.set_ylabel("pass regret at T (rounds, log scale)")
         top.set_title(f"rounds of n = {n}")
         bottom.set_xlabel("batch penalty lam")
         bottom.set_ylabel("distinct outcomes per round")
         bottom.set_ylim(bottom=0)
-        bottom.legend(frameon=False, fontsize=4.8, loc="lower right")
+        bottom.legend(frameon=False, fontsize=4.8, loc="upper left")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
     n_runs = int(frame["values"].map(len).min())
     fig.suptitle(f"{cfg.get('title', exp.name)}\nmeans over {n_runs} runs, 95% CI bars below; lam grows along each "
-                 "upper line; pass ratio = pass regret at the largest lam / at lam 0 [95% bootstrap]", fontsize=7)
+                 "upper line;\npass ratio = pass regret at the largest lam / at lam 0 [95% bootstrap]; grey dashed: "
+                 "control", fontsize=7)
     save_figure(fig, stem)
     return measured
