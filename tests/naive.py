@@ -23,8 +23,8 @@ Conventions that the definitions leave open (all documented where used):
   Bernoulli KL is used.
 * outcome_thompson with family "gaussian": theta_o ~ Normal(S_o/(N_o+1), sigma^2/(N_o+1)).
 * uniform and oracle (control agents) have no initial phase; uniform scores every arm
-  with a fresh Uniform(0, 1) draw, oracle with its true mean theta_a (the batch penalty
-  applies to both scores like to any index).
+  0 (a uniform draw through the tie-break), oracle with its true mean theta_a (the batch
+  penalty applies to both scores like to any index).
 * Outcome control: only outcomes o with positive pi0 mass on {a : phi(a) = o} can be
   chosen (the "each once" phase permutes those; the others get index -inf).  If every
   outcome is reachable this is exactly "over the m outcomes".
@@ -335,9 +335,10 @@ def kl_upper_exact(mean, level):
 
 
 def index_uniform(inst, state, t, params, rng):
-    """Uniformly random play: i.i.d. Uniform(0, 1) scores, so the argmax is a uniform arm
-    at every pull (no "each arm once" phase; observations are ignored)."""
-    return rng.random(inst.K)
+    """Uniformly random play: every arm scores 0, so the argmax (ties uniform) is a uniform arm at
+    every pull (no "each arm once" phase; observations are ignored). With a batch penalty the
+    draw is uniform over the least-penalised arms."""
+    return np.zeros(inst.K)
 
 
 def index_oracle(inst, state, t, params, rng):
@@ -360,8 +361,8 @@ ARM_INDEX = {
     "oracle": index_oracle,
 }
 def index_outcome_level_uniform(inst, state, t, params, rng, reachable):
-    """Uniformly random play over the outcomes outcome control can choose."""
-    return np.where(reachable, rng.random(inst.m), -math.inf)
+    """Uniformly random play over the outcomes outcome control can choose (all score 0)."""
+    return np.where(reachable, 0.0, -math.inf)
 
 
 OUTCOME_INDEX = {
