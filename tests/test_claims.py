@@ -53,6 +53,8 @@ def test_every_claim_has_its_figure_and_a_control_that_fails(claims):
         groups = claims[name].get("agents") or claims[name]["series"]
         controls = [r for r in groups.values() if r["role"] == "control"]
         assert controls and all(r["fails_as_expected"] for r in controls), name
+    table = (claims["_figures"] / "claims.md").read_text()
+    assert "| control |" in table and "| claim |" in table and "**no**" not in table  # no claimed check fails
 
 
 def test_c1a_worst_case_over_gaps_is_sqrt_K_for_every_learning_agent(claims):

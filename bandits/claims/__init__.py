@@ -18,7 +18,7 @@ Every measured number carries a 95% percentile-bootstrap interval over runs
 the figure's ``controls`` (agents that must fail) are drawn in grey and recorded with
 ``"ok": false`` and the reason. :func:`reproduce` runs every experiment into ``results/NAME``
 (resuming what is there), writes ``figures/NAME.pdf`` and ``.png``, and returns the measurements
-(also saved to ``figures/claims.json``).
+(also saved to ``figures/claims.json``, and every check as a table in ``figures/claims.md``).
 """
 
 from __future__ import annotations
@@ -76,7 +76,9 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     claims_file = figures / "claims.json"
     old = json.loads(claims_file.read_text()) if claims_file.exists() else {}
     old = {k: v for k, v in old.items() if k in {e.name for e in all_exps}}  # drop experiments that are gone
-    _write_atomic(claims_file, (json.dumps({**old, **measured}, indent=2, default=float) + "\n").encode())
+    everything = {**old, **measured}
+    _write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
+    _write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
     return measured
 
 
@@ -94,3 +96,23 @@ def _brief(measured) -> str:
         else:
             parts.append(f"{name}: {'ok' if rec['ok'] else 'FAILS'}")
     return "; ".join(parts)
+
+
+def markdown_table(measured: dict) -> str:
+    """A Markdown table of every check: experiment, agent, role, statistic, estimate [95% interval], band, ok."""
+    lines = ["| experiment | agent | role | check | estimate [95% CI] | band | ok |", "| --- | --- | --- | --- | --- | --- | --- |"]
+    for name, m in measured.items():
+        groups = m.get("agents") or m.get("series") or m.get("checks")
+        if groups is None and "batches" in m:
+            groups = {f"{a}, n = {n}": v for n, agents in m["batches"].items() for a, v in agents.items()}
+        for agent, rec in (groups or {}).items():
+            claimed = rec.get("claimed")
+            for check, row in rec["checks"].items():
+                lo, hi = row["band"]
+                band = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
+                est, (a, b) = row["estimate"], row["ci95"]
+                value = "undefined" if est is None else f"{est:.3g} [{a:.3g}, {b:.3g}]" if a is not None else f"{est:.3g}"
+                role = rec["role"] if claimed is None or check in claimed else "measured"
+                mark = "yes" if row["ok"] else "**no**" if role == "claim" else "no"
+                lines.append(f"| {name} | {agent} | {role} | {row['statistic']} | {value} | {band} | {mark} |")
+    return "\n".join(lines) + "\n"

@@ -73,7 +73,8 @@ def draw_horizon(folder, table, exp, stem) -> dict:
         right.fill_between(t[keep], low, high, color=st["color"], alpha=0.2, linewidth=0)
     for level, text in zip(limit, ("lower bound (c ln t)", f"{limit[1]:g} x lower bound")):
         left.axhline(level, color="black", linewidth=0.7, linestyle=":" if level == limit[0] else "--")
-        left.annotate(text, (left.get_xlim()[0], level), fontsize=6, xytext=(2, 2), textcoords="offset points")
+        left.annotate(text, xy=(0.02, level), xycoords=("axes fraction", "data"), fontsize=6, xytext=(0, 2),
+                      textcoords="offset points")
     left.set_xscale("log")
     left.set_yscale("log")
     left.set_xlabel("pulls t (grey line: T/10)")

@@ -97,8 +97,8 @@ def draw_minimax(folder, table, exp, stem) -> dict:
     left.set_xlabel(f"{x} ({unit(x)})")
     left.set_ylabel(f"W({x}): worst mean regret at T = {int(T):,}")
     right.axhline(1 - 1 / xs[-1], color="black", linewidth=0.6, linestyle=":")
-    right.annotate(f"1 - 1/{x}: no learning", xy=(0.02, 1 - 1 / xs[-1]), xycoords=("axes fraction", "data"),
-                   fontsize=6, xytext=(0, -9), textcoords="offset points")
+    right.annotate(f"1 - 1/{x}: no learning", xy=(0.98, 1 - 1 / xs[-1]), xycoords=("axes fraction", "data"),
+                   fontsize=6, xytext=(0, -9), textcoords="offset points", ha="right")
     right.set_xscale("log")
     right.set_xlabel(f"gap {gap}")
     right.set_ylabel(f"regret / (T {gap}) at {x} = {xs[-1]:g}")

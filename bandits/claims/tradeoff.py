@@ -89,7 +89,7 @@ def draw_tradeoff(folder, table, exp, stem) -> dict:
         bottom.set_xlabel("batch penalty lam")
         bottom.set_ylabel("distinct outcomes per round")
         bottom.set_ylim(bottom=0)
-        bottom.legend(frameon=False, fontsize=4.8, loc="upper left")
+        bottom.legend(frameon=False, fontsize=4.8, loc="lower right")
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
     n_runs = int(frame["values"].map(len).min())
