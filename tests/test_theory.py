@@ -74,3 +74,16 @@ def test_no_agent_falls_clearly_below_the_structured_bound(agent):
         assert ratio == 0.0
     else:
         assert ratio >= 0.6, ratio  # measured 0.72 (thompson), 0.88 (outcome_thompson), 6.5 (ucb1)
+
+
+def test_the_outcome_blind_curve_is_not_a_lower_bound_for_an_agent_that_sees_outcomes():
+    """The case of the review: on minimax_outcomes(K = 32, m = 2, eps = 0.1) at T = 20000, outcome UCB's
+    regret (about 105) is far below the arm-level Lai-Robbins curve (a) and above the structured one (b)."""
+    inst = bandits.instances.minimax_outcomes(K=32, m=2, eps=0.1)
+    T = 20000
+    a, b = theory.lai_robbins_constant(inst) * np.log(T), theory.structured_constant(inst) * np.log(T)
+    assert a == pytest.approx(16 * b)  # 16 suboptimal arms, one suboptimal outcome
+    regret = bandits.simulate(inst, "outcome_ucb", horizon=T, runs=50, seed=4).final["regret"].mean()
+    assert b < regret < 0.25 * a, (b, regret, a)  # measured 49 < 105 < 787
+    _, label = theory.lower_bound_constant(inst, "outcome_ucb")
+    assert label.startswith("structured")  # the bound the figures draw for it
