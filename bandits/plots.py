@@ -16,15 +16,13 @@ import numpy as np
 import pandas as pd
 
 from . import theory
+from .engine.metrics import LABELS
 from .experiment import TOML_FAMILIES
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
 METRIC_LABELS = {
-    "regret": "pseudo-regret",
-    "pass_regret": "pass regret (failed rounds)",
-    "distinct": "distinct outcomes discovered",
-    "round_distinct": "distinct outcomes per round",
+    **LABELS,  # the bandit metrics, declared with the engine
     "solved": "fraction of questions solved",
     "distinct_unsolved": "distinct answers, unsolved questions",
     "entropy_all": "answer entropy of the policy (nats)",

@@ -148,7 +148,7 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     key = content_key(instance.fingerprint(), repr(sorted(agent.describe().items())).encode(),
                       f"{horizon}|{batch}".encode())
     seeds = run_seeds(seed, key, runs)
-    out = np.zeros((runs, len(engine.METRICS), len(checkpoints)))
+    out = np.zeros((runs, len(engine.NAMES), len(checkpoints)))
     loop = engine.runner(spec)
 
     def work(lo, hi):
@@ -156,11 +156,8 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
 
     run_in_blocks(work, runs, n_jobs)
 
-    metrics = {name: out[:, i, :] for i, name in enumerate(engine.METRICS)}
-    if not instance.has_pass_metric:
-        del metrics["pass_regret"]
-    if batch == 1:
-        del metrics["round_distinct"]
+    defined = engine.applicable(instance, batch)
+    metrics = {name: out[:, i, :] for i, name in enumerate(engine.NAMES) if name in defined}
     return Result(instance, agent, horizon, runs, seed, batch, checkpoints, metrics)
 
 

@@ -95,7 +95,7 @@ def test_outcome_control_groups_follow_restricted_pi0():
     from bandits.engine import environment
     inst = from_arrays(phi=np.array([0, 1, 1, 1]), mu=[1.0, 0.0], family="verifiable", pi0=[0.7, 0.0, 0.2, 0.1])
     env = environment(inst, "outcome", True)
-    ptr, arms, cdf = env[-3:]
+    ptr, arms, cdf = env.group_ptr, env.group_arms, env.group_cdf
     lo, hi = ptr[1], ptr[2]
     assert list(arms[lo:hi]) == [1, 2, 3]
     assert np.allclose(np.diff(np.r_[0.0, cdf[lo:hi]]), [0.0, 2 / 3, 1 / 3])

@@ -1,0 +1,98 @@
+"""The run loop: an agent, an environment and the metrics, one round of pulls at a time.
+
+:func:`run_loop` is a template: it calls the agent through three global names, ``INIT``,
+``INDEX`` and ``UPDATE``, which :func:`bandits.engine.runner` binds to one agent's functions before
+compiling it. Everything else is a named, inlined piece with a test of its own: the choice
+(:func:`argmax_random_ties`), the batch penalty (:mod:`.penalty`), the environment's answer
+(:func:`.env.step`) and the metrics (:mod:`.metrics`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .env import step
+from .metrics import close_round, count_pull, record
+from .penalty import clear, new_penalty_state, observe, penalise, predict
+
+
+@njit(cache=True, inline="always")
+def argmax_random_ties(x):
+    """Index of the largest entry of ``x``, ties broken uniformly at random (reservoir)."""
+    best = 0
+    top = x[0]
+    ties = 1
+    for i in range(1, x.shape[0]):
+        v = x[i]
+        if v > top:
+            top, best, ties = v, i, 1
+        elif v == top:
+            ties += 1
+            if np.random.random() * ties < 1.0:
+                best = i
+    return best
+
+
+def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
+    """Simulate ``len(seeds)`` runs of ``T`` pulls in rounds of ``n``; fill ``out[run, metric, checkpoint]``.
+
+    Each round is placed pull by pull on the agent's state at the round start (it sees none of the
+    round's results), each pull played at once; the agent learns from the round at its end (with
+    ``n = 1``, after every pull).
+    """
+    K, m = env.q_cdf.shape
+    n_choices = K if env.control == 0 else m
+    penalised = lam > 0.0 and n > 1  # the first pull of a round is never penalised
+    lam_over_n = lam / n
+    n_ckpt = checkpoints.shape[0]
+    for r in range(seeds.shape[0]):
+        np.random.seed(seeds[r])
+        state = INIT(K, m, params)  # noqa: F821 - bound by runner()
+        order = np.random.permutation(n_choices)
+        scores = np.empty(n_choices)
+        arms, outcomes, rewards = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+        seen, pulls, predicted, touched = new_penalty_state(K, m, penalised and env.control == 0)
+        found = np.zeros(m, np.bool_)
+        round_mark = np.full(m, -1, np.int64)
+        observed = rounds = n_found = k = 0  # observed = pulls placed so far, too
+        regret = pass_regret = round_distinct_sum = 0.0
+        while observed < T:
+            nb = min(n, T - observed)
+            n_touched = 0
+            round_hit = False
+            round_distinct = 0
+            for j in range(nb):
+                # the agent's choice
+                if env.each_once and observed < n_choices:
+                    choice = order[observed]
+                else:
+                    INDEX(state, observed - j, params, scores)  # noqa: F821
+                    if penalised:
+                        penalise(scores, lam_over_n, env.control, seen, pulls, predicted, touched, n_touched)
+                    choice = argmax_random_ties(scores)
+                if penalised:
+                    n_touched = predict(choice, env.control, seen, pulls, predicted, touched, n_touched)
+                # the environment's answer
+                a, o, reward = step(env, choice)
+                if n == 1:  # a round of one pull: learn at once
+                    UPDATE(state, a, o, reward, params)  # noqa: F821
+                else:
+                    arms[j], outcomes[j], rewards[j] = a, o, reward
+                # the metrics
+                regret, n_found, round_distinct, round_hit = count_pull(
+                    env.gaps, env.correct, a, o, rounds, found, round_mark, regret, n_found, round_distinct, round_hit)
+                observed += 1
+                if j == nb - 1:
+                    rounds, round_distinct_sum, pass_regret = close_round(round_distinct, round_hit, rounds,
+                                                                          round_distinct_sum, pass_regret)
+                while k < n_ckpt and checkpoints[k] == observed:
+                    record(out, r, k, regret, n_found, pass_regret, round_distinct_sum, rounds)
+                    k += 1
+            # the agent learns from the round
+            for j in range(nb if n > 1 else 0):
+                UPDATE(state, arms[j], outcomes[j], rewards[j], params)  # noqa: F821
+                if penalised and env.control == 0:
+                    observe(arms[j], outcomes[j], seen, pulls)
+            if penalised:
+                clear(env.control, predicted, touched, n_touched)
