@@ -1,6 +1,6 @@
 """Outcome-bandit instances: K arms, m outcomes, an outcome kernel and a reward family.
 
-An :class:`Instance` is the model of SPEC section 2. Pulling arm ``a`` draws an outcome
+An :class:`Instance` is the model of docs/theory.md section 1. Pulling arm ``a`` draws an outcome
 ``o ~ Q[a]`` and a reward ``r ~ family(mu[o])``; the learner observes ``(a, o, r)``.
 
 Reward families
@@ -200,7 +200,7 @@ def _even_map(K, m):
 # -- generators ---------------------------------------------------------------------------
 
 def minimax_arms(*, K, eps):
-    """The lower-bound instance with arm control (SPEC 2).
+    """The lower-bound instance with arm control (docs/theory.md section 2).
 
     m = 2 outcomes (0: wrong, reward 0; 1: correct, reward 1) with verifiable rewards.
     Every arm reaches the correct outcome with probability 1/2, arm 0 with 1/2 + eps.

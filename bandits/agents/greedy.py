@@ -1,4 +1,4 @@
-"""Greedy and epsilon-greedy (arm control, SPEC 3 R1).
+"""Greedy and epsilon-greedy (arm control, R1; docs/theory.md section 1).
 
 ``greedy``: each arm once, then the best empirical mean: pure exploitation, which is what
 outcome-based RL without exploration amounts to.

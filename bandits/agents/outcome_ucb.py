@@ -1,4 +1,4 @@
-"""Outcome UCB: the historical-exploration index with arm control (SPEC 3 R1).
+"""Outcome UCB: the historical-exploration index with arm control (R1; docs/theory.md section 1).
 
 Reward statistics are pooled per outcome (``N_o``, ``mean_o``) and outcomes are counted per arm
 (``Qhat[a, o]``, the share of arm ``a``'s pulls that gave ``o``). Each arm once, then::

@@ -1,4 +1,4 @@
-"""UCB1 (Auer, Cesa-Bianchi and Fischer 2002), arm control (SPEC 3 R1).
+"""UCB1 (Auer, Cesa-Bianchi and Fischer 2002), arm control (R1; docs/theory.md section 1).
 
 Each arm once, then ``argmax_a mean_a + sqrt(alpha ln t / N_a)`` with ``t`` the pulls so far.
 The index is computed as ``mean_a + sqrt(alpha ln t) * (1 / sqrt(N_a))`` from cached per-arm

@@ -1,4 +1,4 @@
-"""RL as sampling: policy-gradient learners on multi-question instances (SPEC 3 R3, claim C4).
+"""RL as sampling: policy-gradient learners on multi-question instances (R3, claim C4; docs/theory.md section 5).
 
 >>> from bandits import rl
 >>> qs = rl.transfer(X=40, K=200, m=16, seed=0)

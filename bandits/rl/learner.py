@@ -1,4 +1,4 @@
-"""Policy-gradient learners with outcome-based exploration terms (SPEC 3, R3), compiled.
+"""Policy-gradient learners with outcome-based exploration terms (R3; docs/theory.md section 5), compiled.
 
 The policy for question x is a softmax over arms with the base policy as prior::
 

@@ -1,4 +1,4 @@
-"""Multi-question instances for the policy-gradient learners (SPEC 3, R3).
+"""Multi-question instances for the policy-gradient learners (R3; docs/theory.md section 5).
 
 X questions share K arms (strategies, the traces a model can produce); question x maps arm a to
 answer ``phi[x, a]`` in [0, m). Answer 0 is the correct answer of every question and pays 1; the
