@@ -35,17 +35,28 @@ def start(tmp_path, workers, **popen):
     exp = tmp_path / "long.toml"
     exp.write_text(LONG)
     out = tmp_path / "out"
+    # files, not pipes: a stray worker holding a pipe open would block the test
     proc = subprocess.Popen([sys.executable, "-m", "bandits", "run", str(exp), "--out", str(out), "--workers",
-                             str(workers), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            **popen)
+                             str(workers), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "stderr", "w"), **popen)
+    proc.stderr_path = tmp_path / "stderr"
     short = {c.key for c in load(exp).cells if c.horizon < 1000}
     deadline = time.time() + 180
     while saved(out) != short:
-        assert proc.poll() is None, proc.communicate()
+        assert proc.poll() is None, proc.stderr_path.read_text()
         assert time.time() < deadline, "the short cells should finish"
         time.sleep(0.1)
     time.sleep(0.5)  # the long cell is running now
     return proc, out, short
+
+
+@pytest.fixture(autouse=True)
+def no_strays():
+    """Whatever the outcome, kill the processes a test started (a failing runner may leave workers)."""
+    started = set()
+    yield started
+    for pid in alive(started):
+        os.kill(pid, signal.SIGKILL)
 
 
 def saved(out):
@@ -96,17 +107,18 @@ def stop(proc, sig, group=False):
     else:
         proc.send_signal(sig)
     try:
-        _, err = proc.communicate(timeout=20)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
-        proc.communicate()
+        proc.wait()
         pytest.fail(f"the runner did not exit within 20 s of {sig!r}")
-    return time.time() - began, err
+    return time.time() - began, proc.stderr_path.read_text()
 
 
-def test_sigterm_saves_the_finished_cells_and_leaves_no_worker(tmp_path):
+def test_sigterm_saves_the_finished_cells_and_leaves_no_worker(tmp_path, no_strays):
     proc, out, short = start(tmp_path, workers=2)
     workers = descendants(proc.pid)
+    no_strays.update(workers)
     assert len(workers) >= 2  # the pool's processes
     seconds, err = stop(proc, signal.SIGTERM)
     assert proc.returncode == 143
@@ -118,19 +130,20 @@ def test_sigterm_saves_the_finished_cells_and_leaves_no_worker(tmp_path):
     assert not wait_gone(workers), "worker processes outlived the runner"
 
 
-def test_ctrl_c_in_process_exits_at_once_with_130(tmp_path):
+def test_ctrl_c_in_process_exits_at_once_with_130(tmp_path, no_strays):
     # Ctrl-C at a terminal signals the whole process group; --workers 1 computes in the runner itself
     proc, out, short = start(tmp_path, workers=1, start_new_session=True)
+    no_strays.add(proc.pid)
     seconds, err = stop(proc, signal.SIGINT, group=True)
     assert proc.returncode == 130, err
     assert len(err.strip().splitlines()) == 1 and "3 of 4 cells saved" in err and "Traceback" not in err
     assert saved(out) == short
-    assert not wait_gone(descendants(proc.pid))
 
 
-def test_ctrl_c_to_the_group_with_workers_gives_no_worker_tracebacks(tmp_path):
+def test_ctrl_c_to_the_group_with_workers_gives_no_worker_tracebacks(tmp_path, no_strays):
     proc, out, short = start(tmp_path, workers=2, start_new_session=True)
     workers = descendants(proc.pid)
+    no_strays.update(workers)
     seconds, err = stop(proc, signal.SIGINT, group=True)
     assert proc.returncode == 130
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
@@ -138,9 +151,10 @@ def test_ctrl_c_to_the_group_with_workers_gives_no_worker_tracebacks(tmp_path):
     assert not wait_gone(workers)
 
 
-def test_workers_of_a_killed_runner_exit_by_themselves(tmp_path):
+def test_workers_of_a_killed_runner_exit_by_themselves(tmp_path, no_strays):
     proc, out, short = start(tmp_path, workers=2)
     workers = descendants(proc.pid)
+    no_strays.update(workers)
     proc.kill()  # kill -9: no handler runs in the runner
     proc.communicate()
     assert not wait_gone(workers), "workers kept running after their runner was killed"
