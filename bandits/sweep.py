@@ -33,6 +33,7 @@ import signal
 import threading
 import time
 import uuid
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -87,9 +88,11 @@ def compute_cell(desc: dict) -> dict:
 
     instance = TOML_FAMILIES[desc["family"]](**desc["instance"])
     checkpoints = desc["checkpoints"]
-    res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
-                   batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
-                   else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
+    with warnings.catch_warnings():  # the experiment file was checked (and warned about) already
+        warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
+        res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
+                       batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
+                       else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
     return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
 
 
