@@ -13,6 +13,8 @@ import pytest
 
 from bandits.experiment import load
 
+from test_cli import dask_cluster  # noqa: F401  (the fixture: a scheduler and two workers)
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table in /proc")
 
 # three cells that take a moment and one that would take minutes
@@ -159,3 +161,32 @@ def test_workers_of_a_killed_runner_exit_by_themselves(tmp_path, no_strays):
     proc.communicate()
     assert not wait_gone(workers), "workers kept running after their runner was killed"
     assert saved(out) == short
+
+
+def test_sigterm_on_a_dask_run_saves_the_finished_cells_and_cancels_the_rest(tmp_path, dask_cluster):
+    from distributed import Client
+
+    exp = tmp_path / "long.toml"
+    exp.write_text(LONG.replace("4000000000", "300000000"))  # seconds, not minutes, once the workers have it
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "bandits", "run", str(exp), "--out", str(out), "--scheduler",
+                             dask_cluster, "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=open(tmp_path / "stderr", "w"))
+    proc.stderr_path = tmp_path / "stderr"
+    short = {c.key for c in load(exp).cells if c.horizon < 1000}
+    deadline = time.time() + 180
+    while saved(out) != short:
+        assert proc.poll() is None and time.time() < deadline, proc.stderr_path.read_text()
+        time.sleep(0.1)
+    seconds, err = stop(proc, signal.SIGTERM)
+    assert proc.returncode == 143
+    assert len(err.strip().splitlines()) == 1 and "3 of 4 cells saved" in err, err
+    assert saved(out) == short
+    with Client(dask_cluster, timeout="10s") as client:
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            tasks = client.run_on_scheduler(lambda dask_scheduler: [str(k) for k in dask_scheduler.tasks])
+            if not any(k.startswith("bandits-cell-") for k in tasks):
+                break
+            time.sleep(0.2)
+        assert not any(k.startswith("bandits-cell-") for k in tasks)
