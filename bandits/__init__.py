@@ -8,7 +8,7 @@
 Where things live: :mod:`bandits.instances` (the model and its generators),
 :mod:`bandits.agents` (one module per agent, :func:`define_agent` to add yours),
 :mod:`bandits.engine` (the compiled run loop), :mod:`bandits.simulate`,
-:mod:`bandits.plots`, :mod:`bandits.cli`.
+:mod:`bandits.plots`, :mod:`bandits.cli`; :func:`load` reads a results folder back.
 """
 
 __version__ = "0.2.0"
@@ -17,8 +17,9 @@ from . import agents, instances  # noqa: E402
 from .agents import Agent, Param, batch_penalty, define_agent, make_agent  # noqa: E402
 from .instances import Instance  # noqa: E402
 from .simulate import Result, default_checkpoints, simulate  # noqa: E402
+from .results import load  # noqa: E402
 
 __all__ = [
     "agents", "instances", "Instance", "Agent", "Param", "define_agent", "make_agent", "batch_penalty",
-    "simulate", "Result", "default_checkpoints", "__version__",
+    "simulate", "Result", "default_checkpoints", "load", "__version__",
 ]

@@ -2,23 +2,27 @@
 
 ::
 
-    bandits run FILE [--out DIR] [--workers N | --scheduler ADDRESS] [--force] [--quiet]
+    bandits run FILE [--out DIR] [--workers N | --scheduler ADDRESS] [--force] [--quiet] [--yes] [--dry-run]
     bandits plot DIR [--out FIGDIR] [--xscale log|linear] [--yscale linear|log] [--metric NAME ...]
     bandits reproduce [--quick] [--results DIR] [--figures DIR] [--workers N] [--only NAME ...]
     bandits list
 
-Bad input gets one line on stderr, ``bandits: error: ...``, and exit status 2; nothing is
-written before the whole experiment file has been validated.
+Bad input, and any failure to read or write (a read-only or full disk, a file where a folder
+is expected, not enough memory), gets one line on stderr, ``bandits: error: ...``, and exit
+status 2; nothing is written before the whole experiment file has been validated. Ctrl-C and
+SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143.
 """
 
 from __future__ import annotations
 
 import argparse
 import inspect
+import signal
 import sys
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+CELL_LIMIT = 10_000  # as bandits.experiment.CELL_LIMIT (not imported here: `bandits --help` stays fast)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,8 +36,11 @@ class _BadInput(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
     parser = _Parser(prog="bandits", description="Outcome-based bandit simulations.")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser.add_argument("--version", action="version", version=f"bandits {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser("run", help="run an experiment file (a TOML sweep)")
     run.add_argument("file", help="experiment file (.toml)")
@@ -43,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--scheduler", help="address of a running Dask scheduler, e.g. tcp://127.0.0.1:8786")
     run.add_argument("--force", action="store_true", help="replace results of a different experiment in --out")
     run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--yes", action="store_true", help=f"run a grid of more than {CELL_LIMIT:,} cells")
+    run.add_argument("--dry-run", action="store_true", help="print the cells and the estimated cost; run nothing")
 
     plot = sub.add_parser("plot", help="figures (PDF and PNG) from a results folder")
     plot.add_argument("folder", help="results folder written by 'bandits run'")
@@ -66,26 +75,53 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from .sweep import Interrupted
+
     try:
-        args = _parser().parse_args(argv)
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if args.command is None:  # `bandits` alone: what it can do
+            parser.print_help()
+            return 0
         return {"run": _run, "plot": _plot, "reproduce": _reproduce, "list": _list}[args.command](args)
     except _BadInput as exc:
-        print(f"bandits: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("bandits: interrupted; finished cells are kept, run the same command to resume", file=sys.stderr)
-        return 130
+        return _fail(exc)
+    except OSError as exc:  # read-only or full disk, a file where a folder should be, ...
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _fail(f"{where}{exc.strerror or exc}")
+    except MemoryError:
+        return _fail("out of memory; use fewer runs, checkpoints, arms or workers")
+    except RecursionError:
+        return _fail("input nested too deeply")
+    except Interrupted as exc:
+        print(f"bandits: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt as exc:  # before or after the cells ran (SIGTERM comes as a subclass)
+        signum = getattr(exc, "signum", signal.SIGINT)
+        print(f"bandits: interrupted ({signal.Signals(signum).name}); finished cells are kept, run the same "
+              "command to resume", file=sys.stderr)
+        return 128 + int(signum)
+
+
+def _fail(message) -> int:
+    print(f"bandits: error: {message}", file=sys.stderr)
+    return EXIT_BAD_INPUT
 
 
 def _run(args) -> int:
     from .experiment import ExperimentError, load
-    from .sweep import SweepError, run
+    from .sweep import SweepError, plan, run
 
     if args.workers is not None and args.workers < 1:
         raise _BadInput(f"--workers must be >= 1, got {args.workers}")
     try:
-        exp = load(args.file)
+        exp = load(args.file, max_cells=None if args.yes or args.dry_run else CELL_LIMIT)
         out = Path(args.out) if args.out else Path("results") / exp.name
+        for note in exp.warnings:
+            print(f"bandits: warning: {note}", file=sys.stderr)
+        if args.dry_run:
+            print(plan(exp, out, args.workers))
+            return 0
         run(exp, out, workers=args.workers, scheduler=args.scheduler, force=args.force, progress=not args.quiet)
     except (ExperimentError, SweepError) as exc:
         raise _BadInput(str(exc)) from None
@@ -100,6 +136,8 @@ def _plot(args) -> int:
     from .plots import plot_folder
 
     folder = Path(args.folder)
+    if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
+        raise _BadInput(f"--out {args.out} is a file, not a folder; choose another figure folder")
     for needed in ("config.json", "summary.csv"):
         if not (folder / needed).exists():
             raise _BadInput(f"{folder}: not a finished results folder (no {needed}); run 'bandits run' first")

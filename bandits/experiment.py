@@ -33,6 +33,8 @@ import hashlib
 import inspect
 import itertools
 import json
+import math
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +51,8 @@ else:  # pragma: no cover
 SWEEP_KEYS = {"name": str, "horizon": int, "runs": int, "seed": int, "checkpoints": (int, list), "batch": int,
               "description": str}
 SWEEPABLE = ("horizon", "batch")
+CELL_LIMIT = 10_000   # more cells than this need --yes (max_cells=None in Python)
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 TOML_FAMILIES = {k: v for k, v in instances.FAMILIES.items() if k != "from_arrays"}
 
 
@@ -91,17 +95,20 @@ class Experiment:
     cells: tuple
     swept: tuple          # names of the parameters that take several values
     figure: dict = field(default_factory=dict)  # how `bandits reproduce` draws it (not part of the hash)
+    warnings: tuple = ()  # one-line notes on settings that run but may not mean what was meant
 
     @property
     def config_hash(self) -> str:
         return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load(path, quick: bool = False) -> Experiment:
+def load(path, quick: bool = False, max_cells: int | None = CELL_LIMIT) -> Experiment:
     """Parse, validate and expand an experiment file into its cells.
 
     With ``quick``, the file's optional ``[quick.sweep]`` and ``[quick.instance]`` tables
     replace the matching fields (a smaller version of the same experiment, for tests).
+    A grid of more than ``max_cells`` cells is refused before it is expanded (``None``: no
+    limit); a cell that cannot fit in this machine's memory is always refused.
     """
     path = Path(path)
     try:
@@ -114,10 +121,25 @@ def load(path, quick: bool = False) -> Experiment:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{path}: not valid TOML: {exc}") from None
-    return from_dict(raw, source=str(path), quick=quick)
+    return from_dict(raw, source=str(path), quick=quick, max_cells=max_cells)
 
 
-def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> Experiment:
+def check_name(name, fail) -> None:
+    """A sweep name is a plain file name (it names the results folder and the figures)."""
+    if not isinstance(name, str):
+        fail("sweep.name", f"must be a string, got {name!r}")
+    if not NAME_PATTERN.fullmatch(name) or name.strip(".") == "":
+        fail("sweep.name", f"must be a plain name (letters, digits, _ . + -; no path), got {name!r}")
+
+
+def _check_cell_count(count: int, max_cells, fail) -> None:
+    if max_cells is not None and count > max_cells:
+        fail("sweep", f"the grid has {count:,} cells, more than {max_cells:,}; check the lists, "
+                      "or pass --yes to run it anyway")
+
+
+def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
+              max_cells: int | None = CELL_LIMIT) -> Experiment:
     def fail(field, problem):
         raise ExperimentError(f"{source}: {field}: {problem}")
 
@@ -138,7 +160,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     if quick:
         raw = {**raw, **{part: {**raw.get(part, {}), **table} for part, table in overrides.items()}}
     if learners:
-        return _learner_experiment(raw, source, figure, fail)
+        return _learner_experiment(raw, source, figure, fail, max_cells)
     for section, kind in (("sweep", dict), ("instance", dict), ("agent", list)):
         if section not in raw:
             fail(f"[{section}]", "missing section")
@@ -148,6 +170,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
     sweep = dict(raw["sweep"])
     _check_fields(sweep, SWEEP_KEYS, ("horizon", "runs"), "sweep", fail)
     sweep.setdefault("name", Path(source).stem)
+    check_name(sweep["name"], fail)
     sweep.setdefault("seed", 0)
     sweep.setdefault("checkpoints", 100)
     sweep.setdefault("batch", 1)
@@ -211,8 +234,20 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
         return keys, [dict(zip(keys, combo)) for combo in itertools.product(*lists)]
 
     settings = {k: sweep[k] for k in SWEEPABLE}
+    sizes = [len(v) if isinstance(v, list) else 1 for v in [*settings.values(), *inst.values()]]
+    agent_sizes = [math.prod(len(v) if isinstance(v, list) else 1 for k, v in e.items() if k != "name")
+                   for e in agents]
+    _check_cell_count(math.prod(sizes) * sum(agent_sizes), max_cells, fail)  # before expanding anything
     _, setting_points = grid(settings, "sweep")
     _, instance_points = grid(inst, "instance")
+    notes = []
+    for setting in setting_points:
+        if setting["batch"] > setting["horizon"]:
+            fail("sweep.batch", f"batch = {setting['batch']} is larger than horizon = {setting['horizon']}: "
+                                "not one round would complete")
+    if sweep["runs"] < 2:
+        notes.append(f"{source}: sweep.runs = {sweep['runs']}: one run has no spread, so no confidence "
+                     "interval is computed (sem and the interval are empty)")
     swept = [k for k in SWEEPABLE if isinstance(sweep[k], list)]
     swept += [k for k in inst if isinstance(inst[k], list)]
 
@@ -223,10 +258,13 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
             variables = {"T": setting["horizon"], "horizon": setting["horizon"], "n": setting["batch"],
                          "batch": setting["batch"], "runs": sweep["runs"]}
             params = _resolve(point, variables, "instance", fail)
+            _check_cell_memory(params, sweep["runs"], checkpoints, setting["horizon"], fail)
             try:
                 instance = TOML_FAMILIES[family](**params)
             except (TypeError, ValueError) as exc:
                 fail("instance", f"{exc} (at {_where(params)})")
+            except MemoryError:
+                fail("instance", f"out of memory building the instance (at {_where(params)})")
             for i, entry in enumerate(agents):
                 entry = dict(entry)
                 name = entry.pop("name")
@@ -250,7 +288,21 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False) -> E
             if isinstance(v, list) and column not in swept:
                 swept.append(column)
     config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents, "version": __version__}
-    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure)
+    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure, tuple(notes))
+
+
+def _check_cell_memory(params: dict, runs: int, checkpoints, horizon: int, fail) -> None:
+    """Refuse a cell whose metric arrays or instance cannot fit in memory (before building it)."""
+    from .simulate import check_memory, estimate_bytes
+
+    count = len(checkpoints) if isinstance(checkpoints, tuple) else min(checkpoints, horizon) + 1
+    sizes = [params.get(k) for k in ("K", "m")]
+    K, m = (v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 for v in sizes)
+    try:
+        check_memory(estimate_bytes(runs, count, K, max(m, 2) if K else 0),
+                     f"a cell ({_where(params)}, runs={runs}, {count} checkpoints)")
+    except ValueError as exc:
+        fail("sweep", str(exc))
 
 
 def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
@@ -351,7 +403,7 @@ class LearnerCell:
         return hashlib.sha256(json.dumps(self.describe(), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def _learner_experiment(raw, source, figure, fail) -> Experiment:
+def _learner_experiment(raw, source, figure, fail, max_cells=CELL_LIMIT) -> Experiment:
     from .rl import learner as rl_learner
     from .rl.questions import FAMILIES as QUESTION_FAMILIES
 
@@ -373,8 +425,7 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
                                       and all(isinstance(c, int) and not isinstance(c, bool)
                                               and 0 <= c <= sweep["steps"] for c in ckpt)):
         fail("sweep.checkpoints", f"must be a count >= 1 or a list of step counts in [0, steps], got {ckpt!r}")
-    if not isinstance(sweep["name"], str):
-        fail("sweep.name", f"must be a string, got {sweep['name']!r}")
+    check_name(sweep["name"], fail)
     questions = dict(raw["questions"])
     family = questions.pop("family", "transfer")
     if not isinstance(family, str) or family not in QUESTION_FAMILIES or family == "from_arrays":
@@ -384,6 +435,8 @@ def _learner_experiment(raw, source, figure, fail) -> Experiment:
     except (TypeError, ValueError) as exc:
         fail("questions", str(exc))
     cells = []
+    _check_cell_count(sum(math.prod(len(v) if isinstance(v, list) else 1 for v in e.values())
+                          for e in raw["learner"] if isinstance(e, dict)), max_cells, fail)
     for i, entry in enumerate(raw["learner"]):
         if not isinstance(entry, dict):
             fail(f"learner[{i}]", "must be a table [[learner]]")

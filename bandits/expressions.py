@@ -2,7 +2,9 @@
 
 A string value that starts with ``=`` is an expression of the cell's other parameters. Only
 numbers, numeric parameter names, ``+ - * / // % **`` (powers with ``|exponent| <= 64`` and
-``|base| <= 1e6``), parentheses and the functions in ``FUNCTIONS`` are allowed; the text is parsed with :mod:`ast` and evaluated node by node, never with ``eval``.
+``|base| <= 1e6``), parentheses and the functions in ``FUNCTIONS`` are allowed; the text is parsed with :mod:`ast` and evaluated node by node, never with ``eval``. An expression
+is at most ``MAX_LENGTH`` characters long and nests at most ``MAX_DEPTH`` levels deep (parentheses,
+calls and operators), so parsing and evaluating it take little time and memory.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ _BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
 _UNARY = {ast.UAdd: operator.pos, ast.USub: operator.neg}
 MAX_EXPONENT = 64     # so that no expression can run for long or fill the memory
 MAX_BASE = 1e6
+MAX_LENGTH = 1000     # characters
+MAX_DEPTH = 100       # nesting levels of the parsed expression
 
 
 class ExpressionError(ValueError):
@@ -44,10 +48,37 @@ def evaluate(text: str, variables: dict):
 def _parse(text: str) -> ast.Expression:
     source = text.lstrip()
     source = source[1:] if source.startswith("=") else source
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"expression of {len(source)} characters: at most {MAX_LENGTH} are allowed")
+    depth = deepest = 0
+    for char in source:  # brackets first: the parser itself fails on very deep nesting
+        depth += (char in "([{") - (char in ")]}")
+        deepest = max(deepest, depth)
+    if deepest > MAX_DEPTH:
+        raise ExpressionError(f"expression {_short(text)} nests {deepest} brackets deep: at most {MAX_DEPTH}")
     try:
-        return ast.parse(source.strip(), mode="eval")
-    except SyntaxError:
-        raise ExpressionError(f"cannot parse expression {text!r}") from None
+        tree = ast.parse(source.strip(), mode="eval")
+    except (SyntaxError, ValueError):  # ValueError: null bytes
+        raise ExpressionError(f"cannot parse expression {_short(text)}") from None
+    except (MemoryError, RecursionError):
+        raise ExpressionError(f"expression {_short(text)} is too deeply nested to parse") from None
+    if _depth(tree.body) > MAX_DEPTH:
+        raise ExpressionError(f"expression {_short(text)} nests more than {MAX_DEPTH} operations deep")
+    return tree
+
+
+def _depth(node) -> int:
+    """Nesting depth of an expression tree (iterative, so deep trees cannot exhaust the stack)."""
+    deepest, stack = 0, [(node, 1)]
+    while stack:
+        node, level = stack.pop()
+        deepest = max(deepest, level)
+        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+    return deepest
+
+
+def _short(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:57]) + "..."
 
 
 def _eval(node, variables, text):

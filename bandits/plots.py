@@ -55,15 +55,22 @@ def plot_curves(ax, table: pd.DataFrame, metric="regret", colours=None):
 
 
 def plot_result(results, ax=None, metric="regret", xscale="log"):
-    """Plot :class:`bandits.Result` objects (one or several) on one axis; returns the axis."""
-    results = results if isinstance(results, (list, tuple)) else [results]
+    """Plot results on one axis; returns the axis.
+
+    ``results``: a :class:`bandits.Result`, a cell of :func:`bandits.load`, a list of them, or
+    what :func:`bandits.load` returns (every cell). Results that share a label are told apart
+    by their instance (added to the label).
+    """
+    results = list(results) if isinstance(results, (list, tuple)) or hasattr(results, "cells") else [results]
+    labels = [_result_label(res) for res in results]
+    repeated = {label for label in labels if labels.count(label) > 1}
     with plt.rc_context(STYLE):
         if ax is None:
             _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4), constrained_layout=True)
         frames = []
-        for res in results:
+        for res, label in zip(results, labels):
             frame = res.summary()
-            frame["label"] = res.agent.label
+            frame["label"] = f"{label} on {_result_instance(res)}" if label in repeated else label
             frames.append(frame)
         plot_curves(ax, pd.concat(frames), metric)
         ax.set_xscale(xscale)
@@ -71,6 +78,21 @@ def plot_result(results, ax=None, metric="regret", xscale="log"):
         ax.set_ylabel(METRIC_LABELS.get(metric, metric))
         ax.legend(frameon=False)
     return ax
+
+
+def _result_label(res) -> str:
+    return res.agent.label if hasattr(res, "agent") else res.label
+
+
+def _result_instance(res) -> str:
+    return res.instance.name if hasattr(res, "instance") else res.instance_name
+
+
+def interval_note(table: pd.DataFrame) -> str:
+    """What the bands of a figure are: a 95% interval only where more than one run was summarised."""
+    if "n" in table and len(table) and (table["n"] < 2).all():
+        return "one run per cell: no interval"
+    return "mean and 95% CI over runs"
 
 
 def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -> list[Path]:
@@ -87,6 +109,8 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
     if unknown:
         raise ValueError(f"no metric {unknown[0]!r} in these results (there are: {', '.join(sorted(set(table.metric)))})")
     name = config["name"]
+    if not isinstance(name, str) or not _plain(name):
+        raise ValueError(f"config.json: sweep name {name!r} is not a plain name")
     # panels and x axes come from the instance and sweep parameters; swept agent parameters
     # are already in the labels
     swept = [s for s in config["swept"] if s in table.columns and table[s].nunique() > 1
@@ -146,7 +170,7 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
     handles, labels = _legend_entries(axes)
     fig.legend(handles, labels, loc="outside lower center", ncol=1 if cols == 1 else min(3, len(labels)),
                frameon=False)
-    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}\nmean and 95% CI over runs", fontsize=7)
+    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}\n{interval_note(table)}", fontsize=7)
     return fig
 
 
@@ -190,12 +214,14 @@ def _final_figure(table, metric, x, swept, colours, name):
         label = keys[0]
         group = group.sort_values(x)
         slope = fit_slope(group[x], group["mean"])
+        points = int(((group[x] > 0) & (group["mean"] > 0)).sum())
         extra = ", ".join(f"{k}={_fmt(v)}" for k, v in zip(others, keys[1:]))
         colour = colours.get(label, OKABE_ITO[i % len(OKABE_ITO)])
         yerr = np.vstack([group["mean"] - group.ci_low, group.ci_high - group["mean"]])
         ax.errorbar(group[x], group["mean"], yerr=np.clip(yerr, 0, None), color=colour,
                     marker=MARKERS[i % len(MARKERS)], markersize=3.5, capsize=2,
-                    label=f"{label}{' (' + extra + ')' if extra else ''}: slope {slope:.2f}")
+                    label=f"{label}{' (' + extra + ')' if extra else ''}: slope {slope:.2f}"
+                          + (f" ({points} points)" if points < 3 else ""))
     ax.set_xscale("log")
     ticks = np.unique(horizon_rows[x])
     ax.set_xticks(ticks, [_fmt(v) for v in ticks])
@@ -204,7 +230,8 @@ def _final_figure(table, metric, x, swept, colours, name):
         ax.set_yscale("log")
     ax.set_xlabel(x)
     ax.set_ylabel(f"final {METRIC_LABELS.get(metric, metric)}")
-    ax.set_title(f"{name}: at the horizon, 95% CI; slope = log-log least squares", fontsize=7)
+    note = "95% CI" if interval_note(horizon_rows).startswith("mean") else "one run: no interval"
+    ax.set_title(f"{name}: at the horizon, {note}; slope = log-log least squares", fontsize=7)
     ax.legend(frameon=False)
     return fig
 
@@ -222,14 +249,23 @@ def final_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
     return table[(table.metric == metric) & (table.checkpoint == table.horizon)]
 
 
+SAVE_METADATA = {".pdf": {"CreationDate": None}, ".png": {}}  # no dates: the same figure, the same bytes
+
+
 def save_figure(fig, stem: Path) -> list[Path]:
-    """Save ``fig`` as ``stem.pdf`` and ``stem.png`` (folders created); close it; return the paths."""
+    """Save ``fig`` as ``stem.pdf`` and ``stem.png`` (folders created), close it, return the paths;
+    regenerating an identical figure changes no byte."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     paths = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
     for path in paths:
-        fig.savefig(path)
+        fig.savefig(path, metadata=SAVE_METADATA[path.suffix])
     plt.close(fig)
     return paths
+
+
+def _plain(name: str) -> bool:
+    from .experiment import NAME_PATTERN
+    return bool(NAME_PATTERN.fullmatch(name)) and name.strip(".") != ""
 
 
 def _fmt(value):

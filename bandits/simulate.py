@@ -17,24 +17,91 @@ from .instances import Instance
 from .seeding import content_key, resolve_seed, run_seeds
 from .stats import ci_method, mean_ci
 
-__all__ = ["simulate", "Result", "default_checkpoints"]
+__all__ = ["simulate", "Result", "default_checkpoints", "estimate_bytes"]
+
+
+SEARCH_LIMIT = 1000
 
 
 def default_checkpoints(horizon: int, batch: int = 1, count: int = 100) -> np.ndarray:
     """About ``count`` log-spaced pull counts from 1 to ``horizon``, ``horizon`` included.
 
     With rounds of ``batch`` pulls they are moved up to the end of their round, so that the
-    round metrics (pass regret, distinct outcomes per round) are read on whole rounds.
+    round metrics (pass regret, distinct outcomes per round) are read on whole rounds. The
+    work is O(count) whatever ``count`` is (up to ``horizon``).
     """
     count = min(count, horizon)
-    asked = count
-    points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
-    while len(points) < count:  # small counts collide after rounding: ask for more points
-        asked += count - len(points)
-        points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
+    points = _log_points(horizon, count)
     if batch > 1:
         points = np.minimum(np.ceil(points / batch).astype(np.int64) * batch, horizon)
     return np.unique(np.append(points, horizon))
+
+
+def _log_points(horizon: int, count: int) -> np.ndarray:
+    """``count`` distinct integers in [1, horizon], log-spaced, 1 and ``horizon`` included.
+
+    Rounding ``geomspace(1, horizon, count)`` makes small values collide; asking for a few more
+    points fills the gaps. For up to ``SEARCH_LIMIT`` points that search is kept, so the usual
+    counts (about 100) give the checkpoints of earlier versions; it stops after a work budget of
+    ``64 * count`` points, and beyond it (or above ``SEARCH_LIMIT``) the points are built
+    directly (:func:`_dense_log_points`), so any count up to ``horizon`` costs O(count).
+    """
+    if count <= SEARCH_LIMIT:
+        asked, work = count, 0
+        points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
+        while len(points) < count:
+            asked += count - len(points)
+            work += asked
+            if work > 64 * count:
+                break
+            points = np.unique(np.round(np.geomspace(1, horizon, asked)).astype(np.int64))
+        else:
+            return points
+    return _dense_log_points(horizon, count)
+
+
+def _dense_log_points(horizon: int, count: int) -> np.ndarray:
+    """Every integer 1..k, then ``count - k`` geometric points from k to ``horizon``.
+
+    k is the smallest value for which the geometric part has steps of at least 1 (so its
+    rounded points are distinct): exactly ``count`` points, in O(count).
+    """
+    if count >= horizon:
+        return np.arange(1, horizon + 1, dtype=np.int64)
+    if count == 1:
+        return np.array([horizon], dtype=np.int64)
+    k = np.arange(1, count, dtype=np.float64)        # candidate dense prefixes 1..k
+    with np.errstate(over="ignore"):
+        first_step = k * np.expm1(np.log(horizon / k) / (count - k))
+    k = int(k[np.argmax(first_step >= 1.0)]) if (first_step >= 1.0).any() else count - 1
+    tail = np.round(np.geomspace(k, horizon, count - k + 1)[1:]).astype(np.int64)
+    return np.unique(np.concatenate([np.arange(1, k + 1, dtype=np.int64), tail]))
+
+
+def estimate_bytes(runs: int, checkpoints: int, K: int = 0, m: int = 0) -> int:
+    """Memory one simulation needs: the metric arrays (runs x metrics x checkpoints x 8 bytes)
+    and the instance's arrays (K x m kernel and its temporaries, per-arm state)."""
+    return 8 * runs * len(engine.METRICS) * checkpoints + 8 * K * (4 * m + 8)
+
+
+def machine_memory() -> int:
+    """Physical memory of this machine in bytes (0 when unknown)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - not POSIX
+        return 0
+
+
+def check_memory(nbytes: int, what: str) -> None:
+    """Refuse, with one line, what cannot fit in this machine's memory."""
+    total = machine_memory()
+    if total and nbytes > total:
+        raise ValueError(f"{what} needs about {_gib(nbytes)} of memory, more than this machine has "
+                         f"({_gib(total)}); use fewer runs, checkpoints or arms")
+
+
+def _gib(nbytes: float) -> str:
+    return f"{nbytes / 2**30:.3g} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.3g} MiB"
 
 
 @dataclass
@@ -139,7 +206,14 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     batch = check_int(batch, "batch", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
+    if batch > horizon:
+        warnings.warn(f"batch={batch} is larger than horizon={horizon}: not one round completes, so the agent "
+                      "never learns from what it sees", stacklevel=2)
+    if runs < 2:
+        warnings.warn("runs=1: a single run has no spread, so sem and the 95% interval are NaN", stacklevel=2)
     checkpoints = _resolve_checkpoints(checkpoints, horizon, batch)
+    check_memory(estimate_bytes(runs, len(checkpoints), instance.K, instance.m),
+                 f"simulate(runs={runs}, {len(checkpoints)} checkpoints)")
     spec = agent.spec
     spec.check_instance(instance)
 

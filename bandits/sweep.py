@@ -12,6 +12,12 @@ killed at any moment (``kill -9`` included) leaves only whole cells; running the
 again computes the missing cells only. Each cell is an ordinary :func:`bandits.simulate` call
 whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
 ran in one process, in a local pool or on a Dask cluster, and in whatever order.
+
+Ctrl-C (SIGINT) and SIGTERM stop a sweep at once: every cell that finished is saved, running
+cells are abandoned (local workers are terminated, Dask futures cancelled) and :func:`run`
+raises :class:`Interrupted`, which says how many cells are saved. Worker processes ignore
+Ctrl-C (their parent stops them) and exit by themselves if their parent dies. A run that fails
+before saving any cell leaves the results folder as it found it.
 """
 
 from __future__ import annotations
@@ -21,10 +27,15 @@ import json
 import multiprocessing
 import os
 import platform
+import queue
 import shutil
+import signal
+import threading
 import time
 import uuid
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +53,28 @@ class SweepError(ValueError):
     """A results folder that cannot be used as asked (one-line message)."""
 
 
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM while a sweep runs (as Ctrl-C raises KeyboardInterrupt)."""
+
+    def __init__(self, signum=signal.SIGTERM):
+        super().__init__(signum)
+        self.signum = signum
+
+
+class Interrupted(Exception):
+    """A sweep stopped by a signal; the finished cells are saved and the same call resumes it."""
+
+    def __init__(self, signum: int, saved: int, total: int, out: Path):
+        self.signum, self.saved, self.total, self.out = int(signum), saved, total, Path(out)
+        name = signal.Signals(self.signum).name
+        super().__init__(f"interrupted ({name}): {saved} of {total} cells saved in {self.out}; "
+                         "run the same command again to resume")
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum
+
+
 def compute_cell(desc: dict) -> dict:
     """Simulate one cell from its plain description (runs in a worker process)."""
     from .experiment import TOML_FAMILIES
@@ -55,9 +88,11 @@ def compute_cell(desc: dict) -> dict:
 
     instance = TOML_FAMILIES[desc["family"]](**desc["instance"])
     checkpoints = desc["checkpoints"]
-    res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
-                   batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
-                   else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
+    with warnings.catch_warnings():  # the experiment file was checked (and warned about) already
+        warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
+        res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
+                       batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
+                       else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
     return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
 
 
@@ -96,30 +131,120 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     _write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
 
 
+def plan(exp: Experiment, out, workers=None) -> str:
+    """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
+    from .experiment import _where
+    from .simulate import _gib, estimate_bytes
+
+    out = Path(out)
+    done = {c.key for c in exp.cells} - {c.key for c in pending_cells(exp, out)} if out.is_dir() else set()
+    lines = [f"{exp.name}: {len(exp.cells)} cells, {len(exp.cells) - len(done)} to run "
+             f"({len(done)} already in {out})"]
+    pulls = memory = disk = 0
+    for cell in exp.cells:
+        d = cell.describe()
+        length = d.get("horizon", d.get("steps"))
+        count = len(d["checkpoints"]) if isinstance(d["checkpoints"], (list, tuple)) else min(d["checkpoints"],
+                                                                                             length) + 1
+        params = _where(d["instance"])
+        where = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
+        lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
+                     f"{d['family']}({params})  {where} runs={d['runs']} checkpoints={count}")
+        K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
+        cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
+        memory = max(memory, cell_bytes)
+        disk += 8 * d["runs"] * 4 * count
+        if cell.key not in done:
+            pulls += d["runs"] * length
+    workers = workers or os.cpu_count() or 1
+    lines.append(f"cost: {pulls:,} pulls (or training steps) to run; memory about {_gib(memory)} per cell, "
+                 f"{_gib(memory * min(workers, max(len(exp.cells), 1)))} with {workers} workers; "
+                 f"results about {_gib(disk)} on disk")
+    return "\n".join(lines)
+
+
 def pending_cells(exp: Experiment, out: Path) -> list:
     return [c for c in exp.cells if not (out / CELLS / f"{c.key}.npz").exists()]
 
 
 def run(exp: Experiment, out, *, workers=None, scheduler=None, force=False, progress=True) -> Path:
-    """Run every missing cell of ``exp`` into ``out`` and write the summary; return ``out``."""
+    """Run every missing cell of ``exp`` into ``out`` and write the summary; return ``out``.
+
+    Raises :class:`Interrupted` after Ctrl-C or SIGTERM (finished cells saved, workers stopped).
+    """
     out = Path(out)
     client = _connect(scheduler) if scheduler else None  # before anything is written
+    existed, had_config = out.exists(), (out / "config.json").exists()
+    saved = 0
     try:
-        prepare_folder(exp, out, force=force)
-        todo = pending_cells(exp, out)
-        descs = [{"key": c.key, **c.describe()} for c in todo]
-        bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
-        try:
-            for result in _execute(descs, workers, client):
-                save_cell(out, result)
-                bar.update(1)
-        finally:
-            bar.close()
+        with _signals_raise():
+            try:
+                prepare_folder(exp, out, force=force)
+                todo = pending_cells(exp, out)
+                descs = [{"key": c.key, **c.describe()} for c in todo]
+                bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
+                try:
+                    with _executor(descs, workers, client) as execution:
+                        try:
+                            for result in execution.results():
+                                save_cell(out, result)
+                                saved += 1
+                                bar.update(1)
+                        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+                            if threading.current_thread() is threading.main_thread():  # save, then exit
+                                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+                            execution.stop()
+                            for result in execution.finished():
+                                save_cell(out, result)
+                            done = len(exp.cells) - len(pending_cells(exp, out))
+                            raise Interrupted(getattr(exc, "signum", signal.SIGINT), done, len(exp.cells),
+                                              out) from None
+                finally:
+                    bar.close()
+            except Exception as exc:
+                if saved == 0 and not isinstance(exc, Interrupted):
+                    _restore_folder(out, existed, had_config)
+                raise
     finally:
         if client is not None:
             client.close()
     write_summary(exp, out)
     return out
+
+
+def _restore_folder(out: Path, existed: bool, had_config: bool) -> None:
+    """After a failure that saved nothing, remove what this run created."""
+    try:
+        if not existed:
+            shutil.rmtree(out, ignore_errors=True)
+        elif not had_config:
+            for name in ("config.json", "versions.json"):
+                (out / name).unlink(missing_ok=True)
+            if (out / CELLS).is_dir() and not any((out / CELLS).iterdir()):
+                (out / CELLS).rmdir()
+    except OSError:  # pragma: no cover - best effort: the original error is the one to report
+        pass
+
+
+@contextmanager
+def _signals_raise():
+    """SIGTERM raises :class:`Terminated` in the main thread while the sweep runs (Ctrl-C already
+    raises KeyboardInterrupt); the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop(signum, frame):
+        raise Terminated(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
 
 
 def _connect(scheduler: str):
@@ -134,26 +259,153 @@ def _connect(scheduler: str):
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 
 
-def _execute(descs, workers, client):
-    """Yield cell results as they finish, from a Dask cluster, a process pool or this process."""
-    if not descs:
-        return
+@contextmanager
+def _executor(descs, workers, client):
+    """Where the cells run: a Dask cluster, a local process pool, or a thread of this process."""
     if client is not None:
-        from dask.distributed import as_completed as dask_completed
-        futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
-        for future in dask_completed(futures):
-            yield future.result()
-        return
-    workers = workers or os.cpu_count() or 1
-    if workers == 1 or len(descs) == 1:
+        execution = _DaskExecution(descs, client)
+    elif (workers or os.cpu_count() or 1) == 1 or len(descs) <= 1:
+        execution = _ThreadExecution(descs)
+    else:
+        execution = _PoolExecution(descs, workers or os.cpu_count() or 1)
+    try:
+        yield execution
+    except BaseException:
+        execution.stop()
+        raise
+    else:
+        execution.close()
+
+
+class _ThreadExecution:
+    """Cells one after another in a daemon thread, so that the main thread stays responsive to
+    signals (a compiled loop does not return to Python until it ends); abandoned on a stop."""
+
+    def __init__(self, descs):
+        self.queue = queue.Queue()
+        self.halt = threading.Event()
+        self.remaining = len(descs)
+        self.thread = threading.Thread(target=self._work, args=(descs,), daemon=True, name="bandits-cells")
+        if descs:
+            self.thread.start()
+
+    def _work(self, descs):
         for desc in descs:
-            yield compute_cell(desc)
-        return
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx) as pool:
-        futures = [pool.submit(compute_cell, d) for d in descs]
-        for future in as_completed(futures):
+            if self.halt.is_set():
+                return
+            try:
+                self.queue.put((compute_cell(desc), None))
+            except BaseException as exc:  # handed to the main thread
+                self.queue.put((None, exc))
+                return
+
+    def results(self):
+        while self.remaining:
+            try:
+                result, error = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            if error is not None:
+                raise error
+            self.remaining -= 1
+            yield result
+
+    def finished(self):
+        while True:
+            try:
+                result, error = self.queue.get_nowait()
+            except queue.Empty:
+                return
+            if error is None:
+                yield result
+
+    def stop(self):
+        self.halt.set()
+
+    def close(self):
+        pass
+
+
+class _PoolExecution:
+    """Cells in local worker processes (spawned); on a stop, pending cells are cancelled and the
+    workers terminated at once."""
+
+    def __init__(self, descs, workers):
+        ctx = multiprocessing.get_context("spawn")
+        self.pool = ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx,
+                                        initializer=_worker_init, initargs=(os.getpid(),))
+        self.futures = [self.pool.submit(compute_cell, d) for d in descs]
+        self.collected = set()
+
+    def results(self):
+        for future in as_completed(self.futures):
+            self.collected.add(future)
             yield future.result()
+
+    def finished(self):
+        for future in self.futures:
+            if future not in self.collected and future.done() and not future.cancelled() \
+                    and future.exception() is None:
+                self.collected.add(future)
+                yield future.result()
+
+    def stop(self):
+        for future in self.futures:
+            future.cancel()
+        # ProcessPoolExecutor has no public way to stop running tasks (terminate_workers() comes in
+        # Python 3.14): terminate its processes directly
+        procs = list((getattr(self.pool, "_processes", None) or {}).values())
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():  # pragma: no cover - SIGTERM is not ignored by the workers
+                proc.kill()
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+
+
+class _DaskExecution:
+    """Cells as Dask futures; on a stop the futures are cancelled on the cluster."""
+
+    def __init__(self, descs, client):
+        self.client = client
+        self.futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
+        self.collected = set()
+
+    def results(self):
+        from dask.distributed import as_completed as dask_completed
+        for future in dask_completed(self.futures):
+            self.collected.add(future.key)
+            yield future.result()
+
+    def finished(self):
+        for future in self.futures:
+            if future.key not in self.collected and future.status == "finished":
+                self.collected.add(future.key)
+                yield future.result()
+
+    def stop(self):
+        self.client.cancel(self.futures)
+
+    def close(self):
+        pass
+
+
+def _worker_init(parent: int) -> None:
+    """In each worker process: leave Ctrl-C to the parent (which stops the workers), and exit if
+    the parent dies (``kill -9``), so that no worker outlives its sweep."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="bandits-parent-watch").start()
 
 
 def save_cell(out: Path, result: dict) -> None:
@@ -205,15 +457,20 @@ def _write_atomic(path: Path, data: bytes) -> None:
     (``tempfile.mkstemp`` would make it private to its owner).
     """
     tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError as exc:
+        raise OSError(exc.errno, f"cannot write {path.name} there: {exc.strerror}", str(path.parent)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # name the file: a failed write() does not (disk full, quota)
+            raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(path)) from None
         raise
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -40,6 +41,8 @@ from .._validate import check_int, check_real
 
 CONTROLS = ("arm", "outcome")
 _REGISTRY: dict[str, "AgentSpec"] = {}
+_BUILTIN: set[str] = set()          # names declared by the package's own modules
+_PACKAGE = __name__.rsplit(".", 1)[0] + "."   # "bandits.agents."
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,7 @@ def batch_penalty(agent: Agent, lam: float) -> Agent:
 
 
 def define_agent(name, *, init, index, update, params=None, control="arm", each_once=True,
-                 doc="", prepare=None, requires=None, register=True) -> AgentSpec:
+                 doc="", prepare=None, requires=None, register=True, replace=False) -> AgentSpec:
     """Declare an agent from its three ``@njit`` functions.
 
     Parameters
@@ -178,7 +181,10 @@ def define_agent(name, *, init, index, update, params=None, control="arm", each_
     requires : callable(instance) -> str or None, optional
         Return a reason when the agent cannot run on the instance.
     register : bool
-        Make the agent reachable by name (replacing any agent of the same name).
+        Make the agent reachable by name. An agent of yours with the same name is replaced (so a
+        notebook cell can be run again); a built-in agent only with ``replace=True``.
+    replace : bool
+        Allow replacing a built-in agent of the same name.
     """
     if not isinstance(name, str) or not name.isidentifier():
         raise ValueError(f"agent name must be an identifier, got {name!r}")
@@ -196,7 +202,13 @@ def define_agent(name, *, init, index, update, params=None, control="arm", each_
                      control=control, each_once=each_once, doc=inspect.cleandoc(doc),
                      prepare_fn=prepare, requires_fn=requires, code_hash=code_hash(name, (init, index, update)))
     if register:
+        package = sys._getframe(1).f_globals.get("__name__", "").startswith(_PACKAGE)
+        if name in _BUILTIN and not (replace or package):
+            raise ValueError(f"agent {name!r} is a built-in agent; choose another name, or pass replace=True "
+                             "to replace it")
         _REGISTRY[name] = spec
+        if package:  # declared by a module of bandits.agents
+            _BUILTIN.add(name)
     return spec
 
 

@@ -1,0 +1,158 @@
+"""Results folders back into Python: :func:`load` reads what ``bandits run`` wrote.
+
+>>> sweep = bandits.load("results/demo")
+>>> sweep.summary                    # the tidy table of summary.csv (one row per cell x checkpoint x metric)
+>>> cell = sweep.cells[0]            # one cell: its parameters and per-run arrays
+>>> cell.params["instance"], cell.regret.shape        # (runs, checkpoints)
+>>> [c for c in sweep if c.params["agent"] == "ucb1"]
+>>> plot_result(sweep)               # every cell, as plot_result draws Result objects
+
+Only finished cells are loaded (an interrupted sweep has fewer); ``missing`` lists the others.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .simulate import tidy_summary
+
+__all__ = ["load", "SweepResults", "CellResult"]
+
+
+@dataclass
+class CellResult:
+    """One cell of a sweep: its parameters (as in ``config.json``) and per-run metric arrays.
+
+    Like :class:`bandits.Result`: ``checkpoints``, ``metrics`` (name to array runs x
+    checkpoints), ``regret``, ``distinct``, ``pass_regret``, ``round_distinct``, ``final``,
+    ``summary()`` and ``table()``.
+    """
+
+    key: str
+    params: dict
+    checkpoints: np.ndarray
+    metrics: dict = field(repr=False)
+
+    @property
+    def label(self) -> str:
+        return self.params["label"]
+
+    @property
+    def instance_name(self) -> str:
+        """The instance's name, as :class:`bandits.Instance` gives it (e.g. ``needle(K=8, m=2)``)."""
+        from .experiment import TOML_FAMILIES
+
+        family = TOML_FAMILIES.get(self.params["family"])
+        if family is not None and self.params.get("kind") != "learner":
+            try:
+                return family(**self.params["instance"]).name
+            except (TypeError, ValueError, MemoryError):  # pragma: no cover - it was valid when it ran
+                pass
+        inner = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                          for k, v in self.params["instance"].items())
+        return f"{self.params['family']}({inner})"
+
+    @property
+    def runs(self) -> int:
+        return int(self.params["runs"])
+
+    @property
+    def regret(self):
+        return self.metrics.get("regret")
+
+    @property
+    def distinct(self):
+        return self.metrics.get("distinct")
+
+    @property
+    def pass_regret(self):
+        return self.metrics.get("pass_regret")
+
+    @property
+    def round_distinct(self):
+        return self.metrics.get("round_distinct")
+
+    @property
+    def final(self) -> dict:
+        return {name: values[:, -1] for name, values in self.metrics.items()}
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table: checkpoint, metric, mean, sem, ci_low, ci_high, n (Student-t interval)."""
+        return tidy_summary(self.checkpoints, self.metrics, level)
+
+    def table(self) -> pd.DataFrame:
+        """Tidy per-run table: run, checkpoint, metric, value."""
+        runs, count = next(iter(self.metrics.values())).shape
+        frames = [pd.DataFrame({"run": np.repeat(np.arange(runs), count), "checkpoint": np.tile(self.checkpoints, runs),
+                                "metric": name, "value": values.ravel()}) for name, values in self.metrics.items()]
+        return pd.concat(frames, ignore_index=True)
+
+    def __repr__(self) -> str:
+        return f"CellResult({self.key}: {self.label} on {self.instance_name}, metrics {', '.join(self.metrics)})"
+
+
+@dataclass
+class SweepResults:
+    """A results folder: ``config`` (the resolved experiment), ``summary`` (tidy table), ``cells``."""
+
+    folder: Path
+    config: dict
+    summary: pd.DataFrame
+    cells: list
+    missing: list
+
+    @property
+    def name(self) -> str:
+        return self.config["name"]
+
+    def __iter__(self):
+        return iter(self.cells)
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    def __getitem__(self, item):
+        if isinstance(item, str):
+            for cell in self.cells:
+                if cell.key == item:
+                    return cell
+            raise KeyError(item)
+        return self.cells[item]
+
+    def __repr__(self) -> str:
+        return (f"SweepResults({self.name!r} in {self.folder}: {len(self.cells)} cells"
+                f"{f', {len(self.missing)} missing' if self.missing else ''})")
+
+
+def load(folder) -> SweepResults:
+    """Read a results folder written by ``bandits run`` (or :func:`bandits.sweep.run`).
+
+    Raises ``FileNotFoundError`` when ``folder`` holds no ``config.json``.
+    """
+    from .sweep import CELLS, load_cell, summary_table
+
+    folder = Path(folder)
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise FileNotFoundError(f"{folder}: not a results folder (no config.json); run 'bandits run' first")
+    config = json.loads(config_path.read_text())
+    cells, missing = [], []
+    for entry in config["cells"]:
+        key = entry["key"]
+        if not (folder / CELLS / f"{key}.npz").exists():
+            missing.append(key)
+            continue
+        data = load_cell(folder, key)
+        checkpoints = data.pop("checkpoints")
+        cells.append(CellResult(key, {k: v for k, v in entry.items() if k != "key"}, checkpoints, data))
+    summary_path = folder / "summary.csv"
+    if summary_path.is_file() and not missing:
+        summary = pd.read_csv(summary_path)
+    else:  # an interrupted sweep: summarise the cells that are there
+        summary = summary_table(config, folder)
+    return SweepResults(folder, config, summary, cells, missing)
