@@ -317,7 +317,9 @@ def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
 
 FIGURE_KINDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
                 "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
-                "rl": {"collapse_ratio", "solved_gain", "pass_gain"}}
+                "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
+                "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}}
+LEARNER_FIGURE_KINDS = {"rl", "collision", "entropy"}  # the kinds of experiments with [[learner]] tables
 
 
 def _check_figure(figure: dict, learners: bool, fail) -> None:
@@ -325,8 +327,8 @@ def _check_figure(figure: dict, learners: bool, fail) -> None:
     if not figure:
         return
     kind = figure.get("kind")
-    if not isinstance(kind, str) or kind not in FIGURE_KINDS or (kind == "rl") != learners:
-        known = "rl" if learners else "minimax, scaling, horizon, tradeoff"
+    if not isinstance(kind, str) or kind not in FIGURE_KINDS or (kind in LEARNER_FIGURE_KINDS) != learners:
+        known = ", ".join(sorted(LEARNER_FIGURE_KINDS)) if learners else "minimax, scaling, horizon, tradeoff"
         fail("figure.kind", f"unknown figure kind {kind!r} (known here: {known})")
     for key in sorted(FIGURE_KINDS[kind] - set(figure)):
         fail(f"figure.{key}", f"missing field of a {kind!r} figure")

@@ -1,4 +1,4 @@
-"""Claims C1-C4 at the quick scale (``bandits reproduce --quick``, fixed seeds): each claim holds for
+"""Claims C1-C5 at the quick scale (``bandits reproduce --quick``, fixed seeds): each claim holds for
 the agents it is about, and each negative control fails the same check.
 
 A check holds when its whole 95% bootstrap interval lies in the band written in the experiment's
@@ -16,7 +16,7 @@ from bandits.claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-         "c3_batch", "c4_rl")
+         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy")
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +138,28 @@ def test_c4_grpo_loses_answer_diversity_and_the_bonuses_restore_it(claims):
         rec = find(f"GRPO+{bonus}")
         assert holds(rec), (bonus, rec["checks"])
     assert fails(find("GRPO+ucb_con (outcome logits, c=0"), "solved", "pass@32")  # the placebo bonus
+
+
+def test_c5a_batch_term_mean_is_minus_c_times_the_collision_probability(claims):
+    checks = claims["c5a_collision"]["checks"]
+    ours, control = checks["batch term of the learner"], checks["counts the sample itself (control)"]
+    # 5 laws x n in {2, 4, 8, 16}: MC mean / closed form 0.997-1.003, intervals within [0.987, 1.012]
+    assert holds(ours) and len(ours["checks"]) == 20, ours["checks"]
+    assert ours["checks"]["point mass, n=8"]["ci95"] == [1.0, 1.0]  # every group collides: exact
+    # counting the sample itself adds -c/n: ratio 1 + 1/((n-1) sum p^2), from 1.07 (point mass, n=16) to 9 (uniform, n=2)
+    assert fails(control, *control["checks"]) and control["fails_as_expected"]
+    assert control["checks"]["point mass, n=16"]["estimate"] == pytest.approx(16 / 15, abs=1e-3)
+
+
+def test_c5b_entropy_change_of_a_learner_step_is_minus_the_covariance(claims):
+    checks = claims["c5b_entropy"]["checks"]
+    claimed = {k: v for k, v in checks.items() if v["role"] == "claim"}
+    assert len(claimed) == 12  # (none, ucb_con, batch) x (arm, outcome logits) x (policy, answer entropy)
+    for name, rec in claimed.items():
+        # ratio at eta = 0.001 within [0.9998, 1.0]; relative error slope 1.00-1.003
+        assert holds(rec), (name, rec["checks"])
+    controls = {k: v for k, v in checks.items() if v["role"] == "control"}
+    assert len(controls) == 18
+    for name, rec in controls.items():
+        # sign flipped: ratio -1, slope 0; answer entropy by the policy entropy's law: ratio 0.46-0.87, slope 0
+        assert fails(rec, "ratio", "slope") and rec["fails_as_expected"], name

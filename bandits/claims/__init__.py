@@ -11,6 +11,8 @@ scaling     :mod:`.scaling`          log-log slope against K (C1 b, C2 a)
 horizon     :mod:`.horizon`          regret / ln t converges near its lower bound (C2 c)
 tradeoff    :mod:`.tradeoff`         the batch penalty's gains and price (C3)
 rl          :mod:`.rl`               policy-gradient learners as samplers (C4)
+collision   :mod:`.grpo`             the batch term's mean is minus the collision probability (C5 a)
+entropy     :mod:`.grpo`             the entropy mechanism on the learner's real step (C5 b)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -34,6 +36,7 @@ from .. import sweep
 from ..experiment import load
 from ..plots import STYLE
 from ..sweep import _write_atomic
+from .grpo import draw_collision, draw_entropy
 from .horizon import draw_horizon
 from .minimax import draw_minimax
 from .rl import draw_rl
@@ -41,7 +44,8 @@ from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
-           "rl": draw_rl}
+           "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy}
+MEASURED = {"collision", "entropy"}  # measured on the learner's step pieces: no training sweep to run
 
 
 def default_experiments_dir() -> Path:
@@ -65,9 +69,10 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     measured = {}
     for exp in exps:
         start = time.perf_counter()
-        folder = results / exp.name
-        sweep.run(exp, folder, workers=workers, force=force, progress=progress)
-        table = pd.read_csv(folder / "summary.csv")
+        folder, table = results / exp.name, None
+        if exp.figure["kind"] not in MEASURED:
+            sweep.run(exp, folder, workers=workers, force=force, progress=progress)
+            table = pd.read_csv(folder / "summary.csv")
         draw = FIGURES[exp.figure["kind"]]
         with plt.rc_context(STYLE):
             measured[exp.name] = draw(folder, table, exp, figures / exp.name)

@@ -126,6 +126,23 @@ def logit_gradient(pi, theta, arms, adv, beta, out):
 
 
 @njit(cache=True)
+def ascend(u, v, w, phi, x, param, eta, grad):
+    """One ascent step of the parameters along the logit gradient ``grad`` of question x.
+
+    Every parameter that enters theta_x(a) moves by eta grad[a]: the shared u[a], and v[x, a]
+    (arm logits) or w[x, phi[x, a]] (outcome logits, which sums the gradients of the arms
+    giving the same answer). theta_x therefore moves by 2 eta grad (arm logits) or by
+    eta (grad[a] + sum over arms a' with the answer of a of grad[a']) (outcome logits).
+    """
+    for a in range(u.shape[0]):
+        u[a] += eta * grad[a]
+        if param == 0:
+            v[x, a] += eta * grad[a]
+        else:
+            w[x, phi[x, a]] += eta * grad[a]
+
+
+@njit(cache=True)
 def answer_distribution(pi, phi_x, out):
     out[:] = 0.0
     for a in range(pi.shape[0]):
@@ -234,12 +251,7 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             adv += bonus_terms
             if eta != 0.0:
                 logit_gradient(pi, theta, arms, adv, beta, grad)
-                for a in range(K):
-                    u[a] += eta * grad[a]
-                    if param == 0:
-                        v[x, a] += eta * grad[a]
-                    else:
-                        w[x, phi[x, a]] += eta * grad[a]
+                ascend(u, v, w, phi, x, param, eta, grad)
             for i in range(n):
                 counts[x, outcomes[i]] += 1.0
                 found[x, outcomes[i]] = 1.0

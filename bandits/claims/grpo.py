@@ -1,0 +1,285 @@
+"""Related theory of exploration in GRPO (C5), measured on the learner's own step pieces.
+
+These figures need no training sweep: each draws its own Monte Carlo with the experiment's seed,
+calling the compiled pieces of :mod:`bandits.rl.learner` that the training loop calls. The
+experiment file names the learners and questions; ``[sweep] runs`` is the number of independent
+runs the bootstrap resamples, and ``steps`` the groups (or states) each run averages.
+
+``collision`` (C5a)  the batch term's mean per sample over groups of n answers drawn from p, divided
+                     by its closed form -c (n - 1)/n sum_o p(o)^2, for several laws p and each n;
+                     band ``band``. Control: a term that counts the sample itself,
+                     -(c/n) sum_j 1{o_i = o_j} (the learner's term minus c/n).
+``entropy``  (C5b)   the entropy mechanism of Cui et al. (arXiv 2505.22617) on one real learner step
+                     (advantage, exploration term, logit gradient, ascend) from random states: the
+                     measured entropy change over the first-order prediction -Cov_{a~pi}(log q(a),
+                     dtheta_a) (q = pi for the policy entropy, q = p(phi(a)) for the answer entropy)
+                     at the smallest eta (band ``ratio``), and the log-log slope of the relative
+                     error against eta (band ``slope``: the error is O(eta)). Controls: the same law
+                     with the covariance's sign flipped; the answer entropy predicted by the policy
+                     entropy's law (log pi(a) in place of log p(phi(a))).
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from numba import njit
+
+from ..checks import METHOD, measure
+from ..plots import COLUMN_WIDTH, OKABE_ITO, save_figure
+from ..rl import learner as L
+from ..rl.questions import FAMILIES as QUESTION_FAMILIES
+from ..stats import loglog_slope
+from .common import GREY, agent_record
+
+
+def questions_of(exp):
+    cell = exp.cells[0]
+    return QUESTION_FAMILIES[cell.family](**cell.instance_params)
+
+
+# -- C5a: the batch term is the collision probability --------------------------------------------
+
+@njit(cache=True)
+def batch_terms(groups, c, out):
+    """Mean over each group (a row of answers) of the learner's batch term e_i (``exploration``, kind 4)."""
+    n = groups.shape[1]
+    counts = np.zeros(1)
+    e = np.empty(n)
+    for g in range(groups.shape[0]):
+        L.exploration(4, groups[g], counts, c, 0.0, e)
+        out[g] = e.mean()
+
+
+@njit(cache=True)
+def self_counting_terms(groups, c, out):
+    """The control: group means of -(c/n) sum_j 1{o_i = o_j} over all j, the sample itself included."""
+    n = groups.shape[1]
+    for g in range(groups.shape[0]):
+        total = 0.0
+        for i in range(n):
+            for j in range(n):
+                if groups[g, j] == groups[g, i]:
+                    total += 1.0
+        out[g] = -c * total / (n * n)
+
+
+def draw_groups(rng, p, size):
+    """Answers drawn i.i.d. from ``p`` (inverse cdf), an int64 array of shape ``size``."""
+    cdf = np.cumsum(p)
+    return np.minimum(np.searchsorted(cdf, rng.random(size) * cdf[-1], side="right"), len(p) - 1).astype(np.int64)
+
+
+def collision_laws(questions) -> dict:
+    """The answer laws p the batch term is measured on (name: probabilities)."""
+    m = questions.m
+    zipf = 1.0 / np.arange(1, m + 1)
+    x = int(np.flatnonzero(questions.hard)[0]) if questions.hard.any() else 0
+    base = np.zeros(m)
+    np.add.at(base, questions.phi[x], questions.pi0)
+    return {f"uniform (m={m})": np.full(m, 1.0 / m), f"Zipf (m={m})": zipf / zipf.sum(),
+            "two-point (0.7, 0.3)": np.array([0.7, 0.3]), "point mass": np.array([1.0]),
+            f"pi0's answers, question {x}": base}
+
+
+def collision_expected(p, n, c):
+    """-c (n - 1)/n sum_o p(o)^2."""
+    return -c * (n - 1) / n * float(np.sum(np.asarray(p) ** 2))
+
+
+def draw_collision(folder, table, exp, stem):
+    cfg = exp.figure
+    band = tuple(float(b) for b in cfg["band"])
+    cells = [cell for cell in exp.cells if cell.settings["bonus"] == "batch"]
+    c = cells[0].settings["c"]
+    ns = sorted({cell.settings["n"] for cell in cells if cell.settings["n"] >= 2})
+    runs, per_run, seed = cells[0].runs, cells[0].steps, cells[0].seed
+    laws = collision_laws(questions_of(exp))
+    rng = np.random.default_rng(seed)
+    out = {"method": METHOD, "c": c, "groups_per_cell": runs * per_run, "band": list(band), "checks": {}}
+    learner, control, rows = {}, {}, []
+    for law, p in laws.items():
+        for n in ns:
+            groups = draw_groups(rng, p, (runs * per_run, n))
+            ours, theirs = np.empty(len(groups)), np.empty(len(groups))
+            batch_terms(groups, c, ours)
+            self_counting_terms(groups, c, theirs)
+            expected = collision_expected(p, n, c)
+            name = f"{law}, n={n}"
+            for store, values in ((learner, ours), (control, theirs)):
+                per = values.reshape(runs, per_run).mean(axis=1)
+                store[name] = measure("mean batch term per sample / (-c (n-1)/n sum p^2)", [per],
+                                      lambda mm, e=expected: mm[..., 0] / e, band)
+            rows.append((law, n, expected, ours.mean(), theirs.mean()))
+    out["checks"]["batch term of the learner"] = agent_record(learner, None)
+    out["checks"]["counts the sample itself (control)"] = agent_record(control, list(control))
+    out["table"] = [{"law": law, "n": n, "closed_form": round(e, 6), "learner": round(a, 6), "control": round(b, 6)}
+                    for law, n, e, a, b in rows]
+
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.6), constrained_layout=True)
+    ax = axes[0]
+    ax.axhspan(*band, color="0.88", zorder=0, label=f"band [{band[0]:g}, {band[1]:g}]")
+    for i, law in enumerate(laws):
+        ch = [learner[f"{law}, n={n}"] for n in ns]
+        est = np.array([k.estimate for k in ch])
+        err = np.clip([est - [k.low for k in ch], [k.high for k in ch] - est], 0, None)
+        ax.errorbar(np.array(ns) * (1 + 0.03 * (i - 2)), est, yerr=err, color=OKABE_ITO[i], marker="o",
+                    markersize=2.5, capsize=1.5, linewidth=0.8, label=law)
+    low = min(k.estimate for k in control.values())
+    ax.text(0.02, 0.97, f"control (counts the sample itself): {low:.2f} to "
+            f"{max(k.estimate for k in control.values()):.1f}, off scale", transform=ax.transAxes, fontsize=5.5,
+            color=GREY, va="top")
+    pad = band[1] - band[0]
+    ax.set_ylim(band[0] - pad / 2, band[1] + pad / 2)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.set_xlabel("group size n")
+    ax.set_ylabel("MC mean / closed form (learner)")
+    ax.legend(frameon=False, fontsize=5, ncol=2, loc="lower center")
+    ax = axes[1]
+    lim = max(abs(r[4]) for r in rows) * 1.05
+    ax.plot([0, -lim], [0, -lim], color="black", linewidth=0.6, label="identity")
+    ax.scatter([r[2] for r in rows], [r[3] for r in rows], s=9, color=OKABE_ITO[0], label="learner's batch term",
+               zorder=3)
+    ax.scatter([r[2] for r in rows], [r[4] for r in rows], s=9, facecolor="white", edgecolor=GREY,
+               label="control (self counted)", zorder=2)
+    ax.set_xlabel("closed form  -c (n-1)/n sum p(o)^2")
+    ax.set_ylabel("Monte Carlo mean term per sample")
+    ax.legend(frameon=False, fontsize=5.5)
+    fig.suptitle(cfg.get("title", exp.name) + f"\nc = {c:g}; {runs * per_run} groups per point, 95% CI over "
+                 f"{runs} runs of {per_run} groups", fontsize=7)
+    save_figure(fig, stem)
+    return out
+
+
+# -- C5b: the entropy mechanism on the learner's real step ---------------------------------------
+
+def _entropies(pi, phi_x, m):
+    p = np.zeros(m)
+    np.add.at(p, phi_x, pi)
+    pos_pi, pos_p = pi[pi > 0], p[p > 0]
+    return -np.sum(pos_pi * np.log(pos_pi)), -np.sum(pos_p * np.log(pos_p)), p
+
+
+def covariance_law(pi, log_q, dtheta):
+    """-Cov_{a~pi}(log q(a), dtheta_a): the first-order entropy change (Cui et al., arXiv 2505.22617)."""
+    mean_log = np.sum(pi * log_q)
+    mean_d = np.sum(pi * dtheta)
+    return -np.sum(pi * (log_q - mean_log) * (dtheta - mean_d))
+
+
+def entropy_step_samples(questions, settings, etas, states, seed, logit_scale=1.0, count_scale=20):
+    """Measured and predicted entropy changes of one learner step from ``states`` random states.
+
+    Returns ``{"policy": (dH, P1), "answer": (dH, P1)}`` with ``dH`` of shape (states, len(etas)) the
+    measured change of the policy's (arm) entropy or answer entropy after ``ascend`` with each eta,
+    and ``P1`` (states,) the first-order prediction per unit eta.
+    """
+    rng = np.random.default_rng(seed)
+    X, K, m = questions.X, questions.K, questions.m
+    param = L.PARAMS.index(settings["param"])
+    kind = L.BONUSES.index(settings["bonus"])
+    n, beta, c, b0 = settings["n"], settings["beta"], settings["c"], settings["b0"]
+    phi, pi0 = questions.phi, questions.pi0
+    out = {e: (np.zeros((states, len(etas))), np.zeros(states)) for e in ("policy", "answer")}
+    theta, theta2, pi, pi2, grad = (np.empty(K) for _ in range(5))
+    adv, terms = np.empty(n), np.empty(n)
+    for s in range(states):
+        u = rng.normal(0, logit_scale, K)
+        v = rng.normal(0, logit_scale, (X, K)) if param == 0 else np.zeros((1, 1))
+        w = rng.normal(0, logit_scale, (X, m)) if param == 1 else np.zeros((1, 1))
+        counts = rng.integers(0, count_scale, size=(X, m)).astype(float)
+        x = int(rng.integers(X))
+        L.logits(u, v, w, phi, x, param, theta)
+        L.softmax_with_base(pi0, theta, pi)
+        arms = rng.choice(K, size=n, p=pi / pi.sum())
+        outcomes = phi[x, arms].astype(np.int64)
+        rewards = (outcomes == 0).astype(float)
+        L.grpo_advantage(rewards, adv)
+        L.exploration(kind, outcomes, counts[x], c, b0, terms)
+        adv += terms
+        L.logit_gradient(pi, theta, arms.astype(np.int64), adv, beta, grad)
+        h_pi, h_p, p = _entropies(pi, phi[x], m)
+        with np.errstate(divide="ignore"):
+            log_pi = np.where(pi > 0, np.log(np.where(pi > 0, pi, 1.0)), 0.0)
+            log_p = np.log(np.where(p[phi[x]] > 0, p[phi[x]], 1.0))
+        for j, eta in enumerate(etas):
+            u2, v2, w2 = u.copy(), v.copy(), w.copy()
+            L.ascend(u2, v2, w2, phi, x, param, eta, grad)
+            L.logits(u2, v2, w2, phi, x, param, theta2)
+            L.softmax_with_base(pi0, theta2, pi2)
+            h_pi2, h_p2, _ = _entropies(pi2, phi[x], m)
+            out["policy"][0][s, j] = h_pi2 - h_pi
+            out["answer"][0][s, j] = h_p2 - h_p
+            if j == 0:  # dtheta is exactly linear in eta: the prediction per unit eta
+                dtheta = (theta2 - theta) / eta
+                out["policy"][1][s] = covariance_law(pi, log_pi, dtheta)
+                out["answer"][1][s] = covariance_law(pi, log_p, dtheta)
+    return out
+
+
+def entropy_checks(dH, P1, etas, ratio_band, slope_band, sign=1.0):
+    """``ratio`` at the smallest eta and ``slope`` of the relative error, for the law ``sign * P1``."""
+    etas = np.asarray(etas, float)
+    P1 = sign * P1
+    j = int(np.argmin(etas))
+    sgn = np.sign(P1)
+    ratio = measure(f"E[dH sign P] / E|P| at eta={etas[j]:g}", [dH[:, j] * sgn, np.abs(P1) * etas[j]],
+                    lambda mm: mm[..., 0] / mm[..., 1], ratio_band, paired=True)
+    err = [np.abs(dH[:, k] - etas[k] * P1) for k in range(len(etas))]
+
+    def slope(mm):
+        rel = mm[..., :-1] / (etas * mm[..., -1:])
+        return loglog_slope(etas, rel)
+
+    slope_check = measure("log-log slope of E|dH - P| / E|P| against eta", [*err, np.abs(P1)], slope, slope_band,
+                          paired=True)
+    rel = np.array([e.mean() for e in err]) / (etas * np.abs(P1).mean())
+    return {"ratio": ratio, "slope": slope_check}, rel
+
+
+def draw_entropy(folder, table, exp, stem):
+    cfg = exp.figure
+    etas = np.array(sorted(float(e) for e in cfg["etas"]))
+    ratio_band, slope_band = tuple(cfg["ratio"]), tuple(cfg["slope"])
+    questions = questions_of(exp)
+    out = {"method": METHOD, "etas": etas.tolist(), "checks": {}}
+    curves = {}
+    for i, cell in enumerate(exp.cells):
+        label = L.learner_label(cell.settings)
+        samples = entropy_step_samples(questions, cell.settings, etas, cell.runs * cell.steps, cell.seed + i,
+                                       logit_scale=float(cfg.get("logit_scale", 1.0)))
+        # the answer entropy against the policy entropy's law (log pi(a) in place of log p(phi(a))): a control
+        # that shows which entropy each covariance governs
+        wrong = (samples["answer"][0], samples["policy"][1])
+        for which, (dH, P1), sign, suffix in (
+                ("policy", samples["policy"], 1.0, ""), ("policy", samples["policy"], -1.0, ", sign flipped (control)"),
+                ("answer", samples["answer"], 1.0, ""), ("answer", samples["answer"], -1.0, ", sign flipped (control)"),
+                ("answer", wrong, 0.0, ", by the policy entropy's law (control)")):
+            checks, rel = entropy_checks(dH, P1, etas, ratio_band, slope_band, sign or 1.0)
+            name = f"{label}, {which} entropy{suffix}"
+            out["checks"][name] = agent_record(checks, None if sign > 0 else ["ratio", "slope"])
+            curves[name] = (rel, sign, which, i)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.8), constrained_layout=True)
+    for ax, which in zip(axes, ("policy", "answer")):
+        for name, (rel, sign, w, i) in curves.items():
+            if w != which:
+                continue
+            colour = OKABE_ITO[i % len(OKABE_ITO)] if sign > 0 else GREY
+            control = "control: sign flipped" if sign < 0 else "control: the policy entropy's law"
+            ax.plot(etas, rel, color=colour, linestyle="-" if sign > 0 else "--" if sign < 0 else ":",
+                    marker="o" if sign >= 0 else "s", markersize=2.5, linewidth=0.8,
+                    markerfacecolor=None if sign > 0 else "white",
+                    label=name.split(", " + which)[0] if sign > 0 else (control if i == 0 else None))
+        ax.plot(etas, etas / etas[-1] * 0.3, color="black", linewidth=0.5, linestyle=":", label="slope 1")
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("learning rate eta")
+        ax.set_ylabel("E|dH - P| / E|P|")
+        ax.set_title(f"{'policy (arm)' if which == 'policy' else 'answer'} entropy", fontsize=7)
+    handles, names = axes[1].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=5.5)
+    fig.suptitle(cfg.get("title", exp.name) + f"\nP = -Cov(log q, dtheta); {exp.cells[0].runs * exp.cells[0].steps}"
+                 " random states per learner", fontsize=7)
+    save_figure(fig, stem)
+    return out
