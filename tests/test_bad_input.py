@@ -317,5 +317,8 @@ def test_define_agent_does_not_replace_a_built_in_agent_unless_asked():
         from bandits.agents import base
         base._REGISTRY["ucb1"] = ucb1
     # an agent of one's own may be defined again (a notebook cell run twice)
-    bandits.define_agent("my_twice", **kwargs)
-    bandits.define_agent("my_twice", **kwargs)
+    try:
+        bandits.define_agent("my_twice", **kwargs)
+        bandits.define_agent("my_twice", **kwargs)
+    finally:
+        base._REGISTRY.pop("my_twice", None)  # it reuses ucb1's functions: leave no look-alike built-in behind
