@@ -97,7 +97,7 @@ def test_figures_of_single_runs_claim_no_interval(tmp_path, monkeypatch):
     assert main(["run", str(tmp_path / "exp.toml"), "--out", str(tmp_path / "r"), "--workers", "1", "--quiet"]) == 0
     texts = []
     from bandits import plots
-    save = plots._save
+    save = plots.save_figure
 
     def record(fig, stem):
         texts.append(" ".join([fig._suptitle.get_text() if fig._suptitle else ""]
@@ -105,7 +105,7 @@ def test_figures_of_single_runs_claim_no_interval(tmp_path, monkeypatch):
                               + [t for ax in fig.axes for t in ax.get_legend_handles_labels()[1]]))
         return save(fig, stem)
 
-    monkeypatch.setattr(plots, "_save", record)
+    monkeypatch.setattr(plots, "save_figure", record)
     assert main(["plot", str(tmp_path / "r"), "--out", str(tmp_path / "fig")]) == 0
     assert texts and all("CI" not in t for t in texts), texts
     assert all("no interval" in t for t in texts)
