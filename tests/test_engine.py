@@ -38,31 +38,35 @@ def test_bernoulli_rewards_have_the_outcome_mean():
 
 def test_the_penalty_by_hand():
     # K = 3 arms, m = 2 outcomes. Qhat: arm 0 always outcome 0 (2 pulls), arm 1 half and half, arm 2 unseen.
-    seen, pulls, predicted, touched = penalty.new_penalty_state(3, 2, True)
+    K, m = 3, 2
+    pen = penalty.new_penalty_state(K, m)
     for arm, outcome in ((0, 0), (0, 0), (1, 0), (1, 1)):
-        penalty.observe(arm, outcome, seen, pulls)
-    assert seen.tolist() == [[2, 0], [1, 1], [0, 0]] and pulls.tolist() == [2, 2, 0]
+        penalty.observe(arm, outcome, pen)
+    assert pen[:K, :m].tolist() == [[2, 0], [1, 1], [0, 0]] and pen[K, :K].tolist() == [2, 2, 0]
     # place arm 0 in the round: one outcome 0 predicted
-    n_touched = penalty.predict(0, 0, seen, pulls, predicted, touched, 0)
-    assert n_touched == 1 and predicted.tolist() == [1.0, 0.0] and touched[0] == 0
+    n_touched = penalty.predict(0, 0, m, pen, 0)
+    assert n_touched == 1 and pen[K + 1, :m].tolist() == [1.0, 0.0] and pen[K + 2, 0] == 0
     # then arm 1: half an outcome 0 and half an outcome 1
-    n_touched = penalty.predict(1, 0, seen, pulls, predicted, touched, n_touched)
-    assert n_touched == 2 and predicted.tolist() == [1.5, 0.5]
+    n_touched = penalty.predict(1, 0, m, pen, n_touched)
+    assert n_touched == 2 and pen[K + 1, :m].tolist() == [1.5, 0.5]
     # lam / n = 0.5: arm 0 expects 1.5 collisions, arm 1 (1.5 + 0.5) / 2 = 1, arm 2 none (never pulled)
     scores = np.zeros(3)
-    penalty.penalise(scores, 0.5, 0, seen, pulls, predicted, touched, n_touched)
+    penalty.penalise(scores, 0.5, 0, pen, n_touched)
     assert scores.tolist() == [-0.75, -0.5, 0.0]
-    penalty.clear(0, predicted, touched, n_touched)
-    assert predicted.tolist() == [0.0, 0.0]
+    penalty.clear(0, m, pen, n_touched)
+    assert pen[K + 1, :m].tolist() == [0.0, 0.0]
 
 
 def test_the_penalty_under_outcome_control_counts_choices():
-    seen, pulls, predicted, touched = penalty.new_penalty_state(4, 3, False)
-    n = penalty.predict(2, 1, seen, pulls, predicted, touched, 0)
-    n = penalty.predict(2, 1, seen, pulls, predicted, touched, n)
+    K, m = 4, 3
+    pen = penalty.new_penalty_state(K, m)
+    n = penalty.predict(2, 1, m, pen, 0)
+    n = penalty.predict(2, 1, m, pen, n)
     scores = np.ones(3)
-    penalty.penalise(scores, 0.25, 1, seen, pulls, predicted, touched, n)
+    penalty.penalise(scores, 0.25, 1, pen, n)
     assert scores.tolist() == [1.0, 1.0, 0.5]  # outcome 2 chosen twice: 1 - 0.25 * 2
+    penalty.clear(1, m, pen, n)
+    assert not pen[K + 1].any()
 
 
 def test_the_metrics_by_hand():

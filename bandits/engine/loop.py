@@ -4,7 +4,7 @@
 ``INDEX`` and ``UPDATE``, which :func:`bandits.engine.runner` binds to one agent's functions before
 compiling it. Everything else is a named, inlined piece with a test of its own: the choice
 (:func:`argmax_random_ties`), the batch penalty (:mod:`.penalty`), the environment's answer
-(:func:`.env.step`) and the metrics (:mod:`.metrics`).
+(:mod:`.env`: ``draw_arm``, ``draw_outcome``, ``draw_reward``, which :func:`.env.step` composes) and the metrics (:mod:`.metrics`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .env import step
+from .env import draw_arm, draw_outcome, draw_reward
 from .metrics import close_round, count_pull, record
 from .penalty import clear, new_penalty_state, observe, penalise, predict
 
@@ -42,7 +42,10 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
     ``n = 1``, after every pull).
     """
     K, m = env.q_cdf.shape
-    n_choices = K if env.control == 0 else m
+    control, each_once, gaps, correct = env.control, env.each_once, env.gaps, env.correct
+    det, phi, q_cdf, mu, law, sigma = env.deterministic, env.phi, env.q_cdf, env.mu, env.law, env.sigma
+    group_ptr, group_arms, group_cdf = env.group_ptr, env.group_arms, env.group_cdf
+    n_choices = K if control == 0 else m
     penalised = lam > 0.0 and n > 1  # the first pull of a round is never penalised
     lam_over_n = lam / n
     n_ckpt = checkpoints.shape[0]
@@ -52,7 +55,7 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
         order = np.random.permutation(n_choices)
         scores = np.empty(n_choices)
         arms, outcomes, rewards = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
-        seen, pulls, predicted, touched = new_penalty_state(K, m, penalised and env.control == 0)
+        pen = new_penalty_state(K, m) if penalised else new_penalty_state(0, 0)
         found = np.zeros(m, np.bool_)
         round_mark = np.full(m, -1, np.int64)
         observed = rounds = n_found = k = 0  # observed = pulls placed so far, too
@@ -64,24 +67,26 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
             round_distinct = 0
             for j in range(nb):
                 # the agent's choice
-                if env.each_once and observed < n_choices:
+                if each_once and observed < n_choices:
                     choice = order[observed]
                 else:
                     INDEX(state, observed - j, params, scores)  # noqa: F821
                     if penalised:
-                        penalise(scores, lam_over_n, env.control, seen, pulls, predicted, touched, n_touched)
+                        penalise(scores, lam_over_n, control, pen, n_touched)
                     choice = argmax_random_ties(scores)
                 if penalised:
-                    n_touched = predict(choice, env.control, seen, pulls, predicted, touched, n_touched)
+                    n_touched = predict(choice, control, m, pen, n_touched)
                 # the environment's answer
-                a, o, reward = step(env, choice)
+                a = choice if control == 0 else draw_arm(choice, group_ptr, group_arms, group_cdf)
+                o = phi[a] if det else draw_outcome(q_cdf, a)
+                reward = draw_reward(law, mu[o], sigma)
                 if n == 1:  # a round of one pull: learn at once
                     UPDATE(state, a, o, reward, params)  # noqa: F821
                 else:
                     arms[j], outcomes[j], rewards[j] = a, o, reward
                 # the metrics
                 regret, n_found, round_distinct, round_hit = count_pull(
-                    env.gaps, env.correct, a, o, rounds, found, round_mark, regret, n_found, round_distinct, round_hit)
+                    gaps, correct, a, o, rounds, found, round_mark, regret, n_found, round_distinct, round_hit)
                 observed += 1
                 if j == nb - 1:
                     rounds, round_distinct_sum, pass_regret = close_round(round_distinct, round_hit, rounds,
@@ -92,7 +97,7 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
             # the agent learns from the round
             for j in range(nb if n > 1 else 0):
                 UPDATE(state, arms[j], outcomes[j], rewards[j], params)  # noqa: F821
-                if penalised and env.control == 0:
-                    observe(arms[j], outcomes[j], seen, pulls)
+                if penalised and control == 0:
+                    observe(arms[j], outcomes[j], pen)
             if penalised:
-                clear(env.control, predicted, touched, n_touched)
+                clear(control, m, pen, n_touched)
