@@ -118,9 +118,9 @@ def test_bounds_hold_on_a_grid():
             counts, sums, means = state[0], state[1], state[2]
             counts[0], sums[0], means[0] = n, p * n, p
             for b0 in [0.7, 3.0, 9.0, 14.0]:
-                q0 = klmod._solve(state, 0, b0)
+                q0 = klmod._solve(state[0], state[2], state[4], 0, b0)
                 assert q0 == _full_kl_upper(p, b0 / n)
                 for b in [b0, b0 * 1.0001, b0 + 0.5, 2 * b0, 30.0]:
                     q = _full_kl_upper(p, b / n)
-                    assert q <= state[4][0] + b * state[5][0]
-                    assert q >= state[6][0]
+                    assert q <= state[4][0, 0] + b * state[4][1, 0]
+                    assert q >= state[4][2, 0]

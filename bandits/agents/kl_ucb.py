@@ -88,152 +88,265 @@ def kl_upper(p, level):
     return kl_upper_with_kl(p, level)[0]
 
 
+# rows of the work array: per arm, the tangent bound (A, B) and the lower bound since its last
+# solve; its score and whether that is its exact index; the number of other arms with the same
+# statistics; this pull's upper and lower bounds; per group (at its first arm) its bounds,
+# whether it is solved and its index
+TAN_A, TAN_B, LOWER, SCORE, EXACT, DUP, UB, LB, GUB, GLB, SOLVED, VALUE = range(12)
+
+
 @njit(cache=True)
 def init(K, m, params):
-    # statistics; tangent bound (A, B) and lower bound per arm; memoised scores, whether each
-    # is an exact index, arms with identical statistics; [t of the memo, changed since];
-    # scratch: upper and lower bounds at this pull, the solved tie-prone arms
-    return new_stats(K) + (np.full(K, np.inf), np.zeros(K), np.full(K, -np.inf),
-                           np.zeros(K), np.zeros(K, np.bool_), np.full(K, K - 1.0), np.array([-1.0, 1.0]),
-                           np.zeros(K), np.zeros(K), np.zeros(K, np.int64))
+    # statistics, the work array, the first arm of each arm's group of equal statistics and
+    # [t of the memoised scores, changed since]. One 2-D array instead of twelve: Numba then
+    # keeps few reference counts in index, which has branches.
+    W = np.zeros((12, K))
+    W[TAN_A, :] = np.inf
+    W[LOWER, :] = -np.inf
+    W[DUP, :] = K - 1.0                   # every arm starts with the statistics (0, 0)
+    return new_stats(K) + (W, np.zeros(K, np.int64), np.array([-1.0, 1.0]))
 
 
-@njit(cache=True, inline="always")
-def _solve(state, a, budget):
+@njit(cache=True)
+def _solve(counts, means, W, a, budget):
     """The exact index of arm ``a`` (as the unpruned index computes it); refresh its bounds."""
-    counts, sums, means, inv_sqrt, tan_a, tan_b, lower, score, exact, dup, memo, ub, lb, ties = state
     n = counts[a]
     p = means[a]
     q, klq = kl_upper_with_kl(p, budget / n)
-    score[a] = q
-    exact[a] = True
+    W[SCORE, a] = q
+    W[EXACT, a] = 1.0
     if q - p > 1e-6 and q < 1.0 - 1e-9 and klq == klq:
         g = q * (1.0 - q) / (q - p)           # d u / d level at the solved point
-        tan_a[a] = q - klq * g + _MARGIN * (g + 1.0)
-        tan_b[a] = g / n
-        lower[a] = q - _MARGIN * (g + 1.0)
+        W[TAN_A, a] = q - klq * g + _MARGIN * (g + 1.0)
+        W[TAN_B, a] = g / n
+        W[LOWER, a] = q - _MARGIN * (g + 1.0)
     else:
-        tan_a[a] = 1.0 if p >= 1.0 else np.inf
-        tan_b[a] = 0.0
-        lower[a] = q - _MARGIN if p >= 1.0 else p - _MARGIN
+        W[TAN_A, a] = 1.0 if p >= 1.0 else np.inf
+        W[TAN_B, a] = 0.0
+        W[LOWER, a] = q - _MARGIN if p >= 1.0 else p - _MARGIN
     return q
 
 
-@njit(cache=True, inline="always")
-def _straddles(state, a, n_ties):
-    """Whether the bounds of arm ``a`` contain the index of a solved tie-prone arm after it."""
-    score, ub, lb, ties = state[7], state[11], state[12], state[13]
-    for i in range(n_ties):
-        k = ties[i]
-        if k > a and lb[a] <= score[k] <= ub[a]:
-            return True
-    return False
+@njit(cache=True)
+def _solve_group(counts, means, W, g, budget):
+    """Solve group ``g`` (its first arm); every arm of the group has this index."""
+    if W[SOLVED, g] == 0.0:
+        W[VALUE, g] = _solve(counts, means, W, g, budget)
+        W[SOLVED, g] = 1.0
+    return W[VALUE, g]
+
+
+@njit(cache=True)
+def _consistent(W, g, h):
+    """Whether groups ``g`` and ``h`` compare the same way written as they do exactly: both
+    solved, or the interval of one (its written score is its lower bound) misses the other."""
+    lo_g, hi_g = (W[VALUE, g], W[VALUE, g]) if W[SOLVED, g] > 0.0 else (W[GLB, g], W[GUB, g])
+    lo_h, hi_h = (W[VALUE, h], W[VALUE, h]) if W[SOLVED, h] > 0.0 else (W[GLB, h], W[GUB, h])
+    return (W[SOLVED, g] > 0.0 and W[SOLVED, h] > 0.0) or hi_g < lo_h or hi_h < lo_g
+
+
+@njit(cache=True)
+def _certified(counts, means, W, leader, budget, out):
+    """The common case, in four passes and no solve: one group's lower bound is above every
+    other group's upper bound, no index can be capped, and the ties inside groups are settled
+    by the bounds alone. Then every arm is written as its group's lower bound (True); else
+    nothing is decided here (False) and ``_index`` takes the general way."""
+    K = out.shape[0]
+    for a in range(K):
+        n = counts[a]
+        if n == 0.0:
+            return False
+        if W[TAN_A, a] < np.inf:
+            ub = W[TAN_A, a] + budget * W[TAN_B, a]
+            lb = W[LOWER, a]
+        else:
+            p = means[a]
+            level = budget / n
+            ub = p + np.sqrt(level / 2.0) + 1e-9
+            m1 = p * (1.0 - p)
+            q1 = p + np.sqrt(2.0 * level * m1)
+            lb = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
+        g = leader[a]                       # g <= a: a group's first arm comes first
+        if g == a:
+            W[GUB, a], W[GLB, a] = ub, lb
+        else:
+            W[GUB, g] = min(W[GUB, g], ub)
+            W[GLB, g] = max(W[GLB, g], lb)
+    w, low = -1, -np.inf
+    for a in range(K):
+        if leader[a] == a:
+            if W[GUB, a] >= _TIE_PRONE:      # the index may be capped: ties by value
+                return False
+            if W[GLB, a] > low:
+                w, low = a, W[GLB, a]
+    for a in range(K):
+        if leader[a] == a and a != w and W[GUB, a] >= low:
+            return False
+    prefix = -np.inf
+    for d in range(K):
+        g = leader[d]
+        if g != d and not prefix > W[GUB, g]:
+            for j in range(d):
+                h = leader[j]
+                if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
+                    return False
+        prefix = max(prefix, W[GLB, g])
+    for a in range(K):
+        v = W[GLB, leader[a]]
+        W[SCORE, a] = v
+        W[EXACT, a] = 0.0
+        out[a] = v
+    return True
 
 
 @njit(cache=True)
 def index(state, t, params, out):
-    counts, sums, means, inv_sqrt, tan_a, tan_b, lower, score, exact, dup, memo, ub, lb, ties = state
+    # the work happens in a function of plain arrays: unpacking the state tuple inside code
+    # with branches and loops would leave reference-count updates in it (see base.py)
+    _index(state[0], state[2], state[4], state[5], state[6], t, params[0], out)
+
+
+@njit(cache=True)
+def _index(counts, means, W, leader, memo, t, c, out):
     K = out.shape[0]
     budget = np.log(max(t, 1))
     if t >= 3:
-        budget += params[0] * np.log(np.log(t))
+        budget += c * np.log(np.log(t))
     if memo[1] == 0.0 and memo[0] == t:
         # the same round: the memoised scores, with the pruned arms solved now
         for a in range(K):
-            if not exact[a]:
-                _solve(state, a, budget)
-            out[a] = score[a]
+            if W[EXACT, a] == 0.0:
+                _solve(counts, means, W, a, budget)
+            out[a] = W[SCORE, a]
         return
     memo[0], memo[1] = t, 0.0
     if budget <= 0.0:                          # every index equals its mean: no pruning
         for a in range(K):
-            out[a] = _solve(state, a, budget) if counts[a] > 0 else np.inf
-            exact[a] = True
-            score[a] = out[a]
+            out[a] = _solve(counts, means, W, a, budget) if counts[a] > 0 else np.inf
+            W[EXACT, a] = 1.0
+            W[SCORE, a] = out[a]
         return
-    # 1. bounds of every arm
+    if _certified(counts, means, W, leader, budget, out):
+        return
+    # 1. bounds of every arm, then of every group of arms with equal statistics (a group is
+    #    named by its first arm; an arm alone is a group of one)
     for a in range(K):
         n = counts[a]
-        exact[a] = False
+        W[EXACT, a] = 0.0
+        W[SOLVED, a] = 0.0
+        W[GUB, a], W[GLB, a] = np.inf, -np.inf
         if n == 0.0:                            # unpulled: +inf, exactly
-            ub[a] = lb[a] = score[a] = np.inf
-            exact[a] = True
-        elif tan_a[a] < np.inf:                 # solved since its last pull: tangent bound
-            ub[a] = tan_a[a] + budget * tan_b[a]
-            lb[a] = lower[a]
+            W[UB, a] = W[LB, a] = np.inf
+        elif W[TAN_A, a] < np.inf:                 # solved since its last pull: tangent bound
+            W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
+            W[LB, a] = W[LOWER, a]
         else:                                   # pulled since its last solve
             p = means[a]
             level = budget / n
-            ub[a] = p + np.sqrt(level / 2.0) + 1e-9
+            W[UB, a] = p + np.sqrt(level / 2.0) + 1e-9
             m1 = p * (1.0 - p)
             q1 = p + np.sqrt(2.0 * level * m1)
-            lb[a] = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
-    # 2. solve the arms prone to exact ties, unless an earlier arm's lower bound is above them
-    #    (then they meet no tie and do not move the running maximum, in either scan)
-    n_ties = 0
-    prefix = -np.inf
-    top_exact = -np.inf
+            W[LB, a] = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
+    top = -np.inf                               # the largest exact index
     for a in range(K):
-        if exact[a]:
-            top_exact = prefix = np.inf
-            continue
-        if (dup[a] > 0.0 or ub[a] >= _TIE_PRONE) and ub[a] >= prefix:
-            q = _solve(state, a, budget)
-            top_exact = max(top_exact, q)
-            ties[n_ties] = a
-            n_ties += 1
-            prefix = max(prefix, q)
-        else:
-            prefix = max(prefix, lb[a])
+        g = leader[a]
+        W[GUB, g] = min(W[GUB, g], W[UB, a])
+        W[GLB, g] = max(W[GLB, g], W[LB, a])
+        if counts[a] == 0.0 and W[SOLVED, g] == 0.0:
+            W[SOLVED, g], W[VALUE, g] = 1.0, np.inf
+            top = np.inf
+    # 2. groups whose index may be capped at (or near) 1 are solved: ties by value
+    for a in range(K):
+        g = leader[a]
+        if g == a and W[SOLVED, g] == 0.0 and W[GUB, g] >= _TIE_PRONE:
+            top = max(top, _solve_group(counts, means, W, g, budget))
     # 3. the largest lower bound: the winning index is at least `low`
-    low = top_exact
+    low = top
     low_arm = -1
     for a in range(K):
-        if not exact[a] and lb[a] > low:
-            low, low_arm = lb[a], a
-    # 4. solve the arms that may win, or whose bounds contain a later tie-prone arm's index;
-    #    the others are written as their lower bound (below the winner, and on the same side
-    #    of every tie-prone index after them as their true index)
+        if leader[a] == a and W[SOLVED, a] == 0.0 and W[GLB, a] > low:
+            low, low_arm = W[GLB, a], a
+    # 4. groups that may win are solved (the group with the largest lower bound waits for 6)
     for a in range(K):
-        if exact[a] or a == low_arm:
-            continue
-        if ub[a] >= low or _straddles(state, a, n_ties):
-            q = _solve(state, a, budget)
-            top_exact = max(top_exact, q)
+        if leader[a] == a and W[SOLVED, a] == 0.0 and a != low_arm and W[GUB, a] >= low:
+            q = _solve_group(counts, means, W, a, budget)
+            top = max(top, q)
             low = max(low, q)
-        else:
-            score[a] = lb[a]
-    # 5. the arm with the largest lower bound: the sole possible winner (written as its lower
-    #    bound, above every other score), or an arm like the others
-    if low_arm >= 0:
-        a = low_arm
-        if top_exact < lb[a]:
-            score[a] = lb[a]
-        elif ub[a] >= low or _straddles(state, a, n_ties):
-            _solve(state, a, budget)
-        else:
-            score[a] = lb[a]
+    # 5. ties at the second and later arms of a group: there the engine draws a random number
+    #    iff no earlier arm has a larger index. Unless an earlier lower bound is above the
+    #    group's upper bound, every earlier group must compare with this one the same way
+    #    written as exactly; solve until they do
+    changed = True
+    while changed:
+        changed = False
+        prefix = -np.inf
+        for d in range(K):
+            g = leader[d]
+            if g != d:
+                if not prefix > (W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]):
+                    for j in range(d):
+                        h = leader[j]
+                        if h != g and not _consistent(W, g, h):
+                            if W[SOLVED, g] == 0.0:
+                                top = max(top, _solve_group(counts, means, W, g, budget))
+                            if not _consistent(W, g, h):
+                                top = max(top, _solve_group(counts, means, W, h, budget))
+                            changed = True
+            prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
+    # 6. the group with the largest lower bound: the sole possible winner when every other
+    #    index is below that bound (written as its lower bound), or a group like the others
+    if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
+        _solve_group(counts, means, W, low_arm, budget)
+    # 7. write: solved groups their index, the others their lower bound
     for a in range(K):
-        out[a] = score[a]
+        g = leader[a]
+        if W[SOLVED, g] > 0.0:
+            W[SCORE, a] = W[VALUE, g]
+            W[EXACT, a] = 1.0
+            if g != a and counts[a] > 0.0:      # equal statistics: the same bounds
+                W[TAN_A, a], W[TAN_B, a], W[LOWER, a] = W[TAN_A, g], W[TAN_B, g], W[LOWER, g]
+        else:
+            W[SCORE, a] = W[GLB, g]
+        out[a] = W[SCORE, a]
 
 
 @njit(cache=True)
 def update(state, arm, outcome, reward, params):
-    counts, sums, means, inv_sqrt, tan_a, tan_b, lower, score, exact, dup, memo, ub, lb, ties = state
+    _update(state[0], state[1], state[2], state[3], state[4], state[5], state[6], arm, reward)
+
+
+@njit(cache=True)
+def _update(counts, sums, means, inv_sqrt, W, leader, memo, arm, reward):
     old_n, old_s = counts[arm], sums[arm]
-    add_reward(state[:4], arm, reward)
+    had_twins = W[DUP, arm] > 0.0
+    add_reward((counts, sums, means, inv_sqrt), arm, reward)
     n, s = counts[arm], sums[arm]
-    same = 0.0
-    for b in range(counts.shape[0]):          # keep, per arm, the number of arms with its statistics
-        if b != arm:
-            if counts[b] == old_n and sums[b] == old_s:
-                dup[b] -= 1.0
-            if counts[b] == n and sums[b] == s:
-                dup[b] += 1.0
-                same += 1.0
-    dup[arm] = same
-    tan_a[arm] = np.inf
-    lower[arm] = -np.inf
+    K = counts.shape[0]
+    # the group of equal statistics the arm joins (usually none: one scan without writes)
+    same, first_new = 0.0, arm
+    for b in range(K):
+        if (counts[b] == n) & (sums[b] == s) & (b != arm):
+            W[DUP, b] += 1.0
+            same += 1.0
+            first_new = min(first_new, b)
+    if same > 0.0:
+        for b in range(K):
+            if (counts[b] == n) & (sums[b] == s):
+                leader[b] = first_new
+    W[DUP, arm] = same
+    leader[arm] = first_new
+    # the group it leaves
+    if had_twins:
+        first_old = K
+        for b in range(K):
+            if (counts[b] == old_n) & (sums[b] == old_s) & (b != arm):
+                W[DUP, b] -= 1.0
+                first_old = min(first_old, b)
+        for b in range(K):
+            if (counts[b] == old_n) & (sums[b] == old_s) & (b != arm):
+                leader[b] = first_old
+    W[TAN_A, arm] = np.inf
+    W[LOWER, arm] = -np.inf
     memo[1] = 1.0
 
 
