@@ -112,15 +112,14 @@ def test_kl_upper_is_unchanged(p):
 
 def test_bounds_hold_on_a_grid():
     # the tangent upper bound and the lower bound around solved indices, over later budgets
-    state = klmod.init(1, 1, np.array([0.0]))
+    W = klmod.init(1, 1, np.array([0.0]))[0]
     for n in [1.0, 3.0, 17.0, 250.0, 10_000.0]:
         for p in [0.0, 1.0 / n, 0.3, 0.5, 0.97, 1.0]:
-            counts, sums, means = state[0], state[1], state[2]
-            counts[0], sums[0], means[0] = n, p * n, p
+            W[klmod.COUNT, 0], W[klmod.SUM, 0], W[klmod.MEAN, 0] = n, p * n, p
             for b0 in [0.7, 3.0, 9.0, 14.0]:
-                q0 = klmod._solve(state[0], state[2], state[4], 0, b0)
+                q0 = klmod._solve(W, 0, b0)
                 assert q0 == _full_kl_upper(p, b0 / n)
                 for b in [b0, b0 * 1.0001, b0 + 0.5, 2 * b0, 30.0]:
                     q = _full_kl_upper(p, b / n)
-                    assert q <= state[4][0, 0] + b * state[4][1, 0]
-                    assert q >= state[4][2, 0]
+                    assert q <= W[klmod.TAN_A, 0] + b * W[klmod.TAN_B, 0]
+                    assert q >= W[klmod.LOWER, 0]

@@ -44,7 +44,6 @@ exact indices. The first call of a round carries no penalty.
 import numpy as np
 from numba import njit
 
-from ._stats import add_reward, new_stats
 from .base import Param, define_agent
 
 _CAP = 1.0 - 1e-12
@@ -93,25 +92,32 @@ def kl_upper(p, level):
 # statistics; this pull's upper and lower bounds; per group (at its first arm) its bounds,
 # whether it is solved and its index
 TAN_A, TAN_B, LOWER, SCORE, EXACT, DUP, UB, LB, GUB, GLB, SOLVED, VALUE = range(12)
+# then the statistics, the first arm of each arm's group of equal statistics, and (in column 0)
+# the t of the memoised scores and whether an update came since
+COUNT, SUM, MEAN, LEADER, MEMO_T, MEMO_CHANGED = range(12, 18)
+ROWS = 18
 
 
 @njit(cache=True)
 def init(K, m, params):
-    # statistics, the work array, the first arm of each arm's group of equal statistics and
-    # [t of the memoised scores, changed since]. One 2-D array instead of twelve: Numba then
-    # keeps few reference counts in index, which has branches.
-    W = np.zeros((12, K))
+    # the whole state is one 2-D array: every array handed to a compiled helper costs two
+    # atomic reference-count updates per call where Numba cannot prune them (code with
+    # branches, see base.py), which measured more than the index itself
+    W = np.zeros((ROWS, K))
     W[TAN_A, :] = np.inf
     W[LOWER, :] = -np.inf
+    W[MEAN, :] = np.inf
     W[DUP, :] = K - 1.0                   # every arm starts with the statistics (0, 0)
-    return new_stats(K) + (W, np.zeros(K, np.int64), np.array([-1.0, 1.0]))
+    W[MEMO_T, 0] = -1.0
+    W[MEMO_CHANGED, 0] = 1.0
+    return (W,)
 
 
 @njit(cache=True)
-def _solve(counts, means, W, a, budget):
+def _solve(W, a, budget):
     """The exact index of arm ``a`` (as the unpruned index computes it); refresh its bounds."""
-    n = counts[a]
-    p = means[a]
+    n = W[COUNT, a]
+    p = W[MEAN, a]
     q, klq = kl_upper_with_kl(p, budget / n)
     W[SCORE, a] = q
     W[EXACT, a] = 1.0
@@ -128,10 +134,10 @@ def _solve(counts, means, W, a, budget):
 
 
 @njit(cache=True)
-def _solve_group(counts, means, W, g, budget):
+def _solve_group(W, g, budget):
     """Solve group ``g`` (its first arm); every arm of the group has this index."""
     if W[SOLVED, g] == 0.0:
-        W[VALUE, g] = _solve(counts, means, W, g, budget)
+        W[VALUE, g] = _solve(W, g, budget)
         W[SOLVED, g] = 1.0
     return W[VALUE, g]
 
@@ -146,27 +152,27 @@ def _consistent(W, g, h):
 
 
 @njit(cache=True)
-def _certified(counts, means, W, leader, budget, out):
+def _certified(W, budget, out):
     """The common case, in four passes and no solve: one group's lower bound is above every
     other group's upper bound, no index can be capped, and the ties inside groups are settled
     by the bounds alone. Then every arm is written as its group's lower bound (True); else
     nothing is decided here (False) and ``_index`` takes the general way."""
     K = out.shape[0]
     for a in range(K):
-        n = counts[a]
+        n = W[COUNT, a]
         if n == 0.0:
             return False
         if W[TAN_A, a] < np.inf:
             ub = W[TAN_A, a] + budget * W[TAN_B, a]
             lb = W[LOWER, a]
         else:
-            p = means[a]
+            p = W[MEAN, a]
             level = budget / n
             ub = p + np.sqrt(level / 2.0) + 1e-9
             m1 = p * (1.0 - p)
             q1 = p + np.sqrt(2.0 * level * m1)
             lb = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
-        g = leader[a]                       # g <= a: a group's first arm comes first
+        g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
         if g == a:
             W[GUB, a], W[GLB, a] = ub, lb
         else:
@@ -174,25 +180,25 @@ def _certified(counts, means, W, leader, budget, out):
             W[GLB, g] = max(W[GLB, g], lb)
     w, low = -1, -np.inf
     for a in range(K):
-        if leader[a] == a:
+        if np.int64(W[LEADER, a]) == a:
             if W[GUB, a] >= _TIE_PRONE:      # the index may be capped: ties by value
                 return False
             if W[GLB, a] > low:
                 w, low = a, W[GLB, a]
     for a in range(K):
-        if leader[a] == a and a != w and W[GUB, a] >= low:
+        if np.int64(W[LEADER, a]) == a and a != w and W[GUB, a] >= low:
             return False
     prefix = -np.inf
     for d in range(K):
-        g = leader[d]
+        g = np.int64(W[LEADER, d])
         if g != d and not prefix > W[GUB, g]:
             for j in range(d):
-                h = leader[j]
+                h = np.int64(W[LEADER, j])
                 if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
                     return False
         prefix = max(prefix, W[GLB, g])
     for a in range(K):
-        v = W[GLB, leader[a]]
+        v = W[GLB, np.int64(W[LEADER, a])]
         W[SCORE, a] = v
         W[EXACT, a] = 0.0
         out[a] = v
@@ -203,35 +209,35 @@ def _certified(counts, means, W, leader, budget, out):
 def index(state, t, params, out):
     # the work happens in a function of plain arrays: unpacking the state tuple inside code
     # with branches and loops would leave reference-count updates in it (see base.py)
-    _index(state[0], state[2], state[4], state[5], state[6], t, params[0], out)
+    _index(state[0], t, params[0], out)
 
 
 @njit(cache=True)
-def _index(counts, means, W, leader, memo, t, c, out):
+def _index(W, t, c, out):
     K = out.shape[0]
     budget = np.log(max(t, 1))
     if t >= 3:
         budget += c * np.log(np.log(t))
-    if memo[1] == 0.0 and memo[0] == t:
+    if W[MEMO_CHANGED, 0] == 0.0 and W[MEMO_T, 0] == t:
         # the same round: the memoised scores, with the pruned arms solved now
         for a in range(K):
             if W[EXACT, a] == 0.0:
-                _solve(counts, means, W, a, budget)
+                _solve(W, a, budget)
             out[a] = W[SCORE, a]
         return
-    memo[0], memo[1] = t, 0.0
+    W[MEMO_T, 0], W[MEMO_CHANGED, 0] = t, 0.0
     if budget <= 0.0:                          # every index equals its mean: no pruning
         for a in range(K):
-            out[a] = _solve(counts, means, W, a, budget) if counts[a] > 0 else np.inf
+            out[a] = _solve(W, a, budget) if W[COUNT, a] > 0 else np.inf
             W[EXACT, a] = 1.0
             W[SCORE, a] = out[a]
         return
-    if _certified(counts, means, W, leader, budget, out):
+    if _certified(W, budget, out):
         return
     # 1. bounds of every arm, then of every group of arms with equal statistics (a group is
     #    named by its first arm; an arm alone is a group of one)
     for a in range(K):
-        n = counts[a]
+        n = W[COUNT, a]
         W[EXACT, a] = 0.0
         W[SOLVED, a] = 0.0
         W[GUB, a], W[GLB, a] = np.inf, -np.inf
@@ -241,7 +247,7 @@ def _index(counts, means, W, leader, memo, t, c, out):
             W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
             W[LB, a] = W[LOWER, a]
         else:                                   # pulled since its last solve
-            p = means[a]
+            p = W[MEAN, a]
             level = budget / n
             W[UB, a] = p + np.sqrt(level / 2.0) + 1e-9
             m1 = p * (1.0 - p)
@@ -249,27 +255,27 @@ def _index(counts, means, W, leader, memo, t, c, out):
             W[LB, a] = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
     top = -np.inf                               # the largest exact index
     for a in range(K):
-        g = leader[a]
+        g = np.int64(W[LEADER, a])
         W[GUB, g] = min(W[GUB, g], W[UB, a])
         W[GLB, g] = max(W[GLB, g], W[LB, a])
-        if counts[a] == 0.0 and W[SOLVED, g] == 0.0:
+        if W[COUNT, a] == 0.0 and W[SOLVED, g] == 0.0:
             W[SOLVED, g], W[VALUE, g] = 1.0, np.inf
             top = np.inf
     # 2. groups whose index may be capped at (or near) 1 are solved: ties by value
     for a in range(K):
-        g = leader[a]
+        g = np.int64(W[LEADER, a])
         if g == a and W[SOLVED, g] == 0.0 and W[GUB, g] >= _TIE_PRONE:
-            top = max(top, _solve_group(counts, means, W, g, budget))
+            top = max(top, _solve_group(W, g, budget))
     # 3. the largest lower bound: the winning index is at least `low`
     low = top
     low_arm = -1
     for a in range(K):
-        if leader[a] == a and W[SOLVED, a] == 0.0 and W[GLB, a] > low:
+        if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and W[GLB, a] > low:
             low, low_arm = W[GLB, a], a
     # 4. groups that may win are solved (the group with the largest lower bound waits for 6)
     for a in range(K):
-        if leader[a] == a and W[SOLVED, a] == 0.0 and a != low_arm and W[GUB, a] >= low:
-            q = _solve_group(counts, means, W, a, budget)
+        if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and a != low_arm and W[GUB, a] >= low:
+            q = _solve_group(W, a, budget)
             top = max(top, q)
             low = max(low, q)
     # 5. ties at the second and later arms of a group: there the engine draws a random number
@@ -281,29 +287,29 @@ def _index(counts, means, W, leader, memo, t, c, out):
         changed = False
         prefix = -np.inf
         for d in range(K):
-            g = leader[d]
+            g = np.int64(W[LEADER, d])
             if g != d:
                 if not prefix > (W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]):
                     for j in range(d):
-                        h = leader[j]
+                        h = np.int64(W[LEADER, j])
                         if h != g and not _consistent(W, g, h):
                             if W[SOLVED, g] == 0.0:
-                                top = max(top, _solve_group(counts, means, W, g, budget))
+                                top = max(top, _solve_group(W, g, budget))
                             if not _consistent(W, g, h):
-                                top = max(top, _solve_group(counts, means, W, h, budget))
+                                top = max(top, _solve_group(W, h, budget))
                             changed = True
             prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
     # 6. the group with the largest lower bound: the sole possible winner when every other
     #    index is below that bound (written as its lower bound), or a group like the others
     if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
-        _solve_group(counts, means, W, low_arm, budget)
+        _solve_group(W, low_arm, budget)
     # 7. write: solved groups their index, the others their lower bound
     for a in range(K):
-        g = leader[a]
+        g = np.int64(W[LEADER, a])
         if W[SOLVED, g] > 0.0:
             W[SCORE, a] = W[VALUE, g]
             W[EXACT, a] = 1.0
-            if g != a and counts[a] > 0.0:      # equal statistics: the same bounds
+            if g != a and W[COUNT, a] > 0.0:      # equal statistics: the same bounds
                 W[TAN_A, a], W[TAN_B, a], W[LOWER, a] = W[TAN_A, g], W[TAN_B, g], W[LOWER, g]
         else:
             W[SCORE, a] = W[GLB, g]
@@ -312,42 +318,44 @@ def _index(counts, means, W, leader, memo, t, c, out):
 
 @njit(cache=True)
 def update(state, arm, outcome, reward, params):
-    _update(state[0], state[1], state[2], state[3], state[4], state[5], state[6], arm, reward)
+    _update(state[0], arm, reward)
 
 
 @njit(cache=True)
-def _update(counts, sums, means, inv_sqrt, W, leader, memo, arm, reward):
-    old_n, old_s = counts[arm], sums[arm]
+def _update(W, arm, reward):
+    old_n, old_s = W[COUNT, arm], W[SUM, arm]
     had_twins = W[DUP, arm] > 0.0
-    add_reward((counts, sums, means, inv_sqrt), arm, reward)
-    n, s = counts[arm], sums[arm]
-    K = counts.shape[0]
+    W[COUNT, arm] += 1.0
+    W[SUM, arm] += reward
+    W[MEAN, arm] = W[SUM, arm] / W[COUNT, arm]
+    n, s = W[COUNT, arm], W[SUM, arm]
+    K = W.shape[1]
     # the group of equal statistics the arm joins (usually none: one scan without writes)
     same, first_new = 0.0, arm
     for b in range(K):
-        if (counts[b] == n) & (sums[b] == s) & (b != arm):
+        if (W[COUNT, b] == n) & (W[SUM, b] == s) & (b != arm):
             W[DUP, b] += 1.0
             same += 1.0
             first_new = min(first_new, b)
     if same > 0.0:
         for b in range(K):
-            if (counts[b] == n) & (sums[b] == s):
-                leader[b] = first_new
+            if (W[COUNT, b] == n) & (W[SUM, b] == s):
+                W[LEADER, b] = first_new
     W[DUP, arm] = same
-    leader[arm] = first_new
+    W[LEADER, arm] = first_new
     # the group it leaves
     if had_twins:
         first_old = K
         for b in range(K):
-            if (counts[b] == old_n) & (sums[b] == old_s) & (b != arm):
+            if (W[COUNT, b] == old_n) & (W[SUM, b] == old_s) & (b != arm):
                 W[DUP, b] -= 1.0
                 first_old = min(first_old, b)
         for b in range(K):
-            if (counts[b] == old_n) & (sums[b] == old_s) & (b != arm):
-                leader[b] = first_old
+            if (W[COUNT, b] == old_n) & (W[SUM, b] == old_s) & (b != arm):
+                W[LEADER, b] = first_old
     W[TAN_A, arm] = np.inf
     W[LOWER, arm] = -np.inf
-    memo[1] = 1.0
+    W[MEMO_CHANGED, 0] = 1.0
 
 
 def _requires(instance):
