@@ -123,3 +123,19 @@ def test_bounds_hold_on_a_grid():
                     q = _full_kl_upper(p, b / n)
                     assert q <= W[klmod.TAN_A, 0] + b * W[klmod.TAN_B, 0]
                     assert q >= W[klmod.LOWER, 0]
+
+
+def test_fresh_bounds_hold_on_a_grid():
+    # the bounds used right after a pull, before any solve: they must enclose the index
+    for p in np.concatenate([[0.0, 1e-9, 1e-4, 0.999999, 1.0], np.linspace(0.01, 0.99, 37)]):
+        for level in np.geomspace(1e-9, 40.0, 60):
+            ub, lb = klmod._fresh_bounds(p, level)
+            q = _full_kl_upper(p, level)
+            assert lb <= q <= ub, (p, level, lb, q, ub)
+
+
+def test_a_wrong_lower_bound_is_caught():
+    # the same grid rejects a lower bound without the correction term (it exceeds the index)
+    bad = [(p, level) for p in np.linspace(0.6, 0.99, 14) for level in np.geomspace(1e-3, 1.0, 10)
+           if p + np.sqrt(2 * level * p * (1 - p)) > _full_kl_upper(p, level)]
+    assert bad

@@ -17,8 +17,8 @@ as a function of the budget ``b = ln t + c ln ln t`` while the arm's statistics 
   from above for every later budget: ``U_a = A_a + b B_a``, one multiply-add. Until an arm
   has been solved since its last pull, Pinsker's bound ``p + sqrt(b / (2 N))`` serves;
 * a lower bound: the last solved value (``u`` increases with ``b``, and ``b`` never decreases),
-  or, right after a pull, ``p + sqrt(2 (b / N) m)`` with ``m = min(p (1 - p), q1 (1 - q1))``,
-  ``q1 = p + sqrt(2 (b / N) p (1 - p))`` (from ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))``).
+  or, right after a pull, one from ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` (see
+  :func:`_fresh_bounds`).
 
 The largest lower bound ``L`` is below the winning index, so an arm with ``U_a < L`` cannot
 win: it is not solved and its lower bound is written as its score. When a single arm can reach
@@ -151,6 +151,20 @@ def _consistent(W, g, h):
     return (W[SOLVED, g] > 0.0 and W[SOLVED, h] > 0.0) or hi_g < lo_h or hi_h < lo_g
 
 
+@njit(cache=True, inline="always")
+def _fresh_bounds(p, level):
+    """(upper, lower) bounds of kl_upper(p, level) for an arm not solved since its last pull.
+
+    Upper: Newton's starting point, Pinsker's ``p + sqrt(level / 2)`` (the iterates decrease).
+    Lower: ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` over [p, q], and x (1 - x) >= p (1 - p)
+    - d max(0, 2p - 1) - d^2 on [p, p + d], so ``q = p + sqrt(2 level m)`` with that m is
+    feasible, and ``sqrt(X - Y) >= sqrt(X) - Y / sqrt(X)`` leaves one square root:
+    ``p + d - 2 level (max(0, 2p - 1) + d)``, ``d = sqrt(2 level p (1 - p))``."""
+    d = np.sqrt(2.0 * level * p * (1.0 - p))
+    return (p + np.sqrt(level / 2.0) + 1e-9,
+            p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9)
+
+
 @njit(cache=True)
 def _certified(W, budget, out):
     """The common case, in four passes and no solve: one group's lower bound is above every
@@ -166,28 +180,32 @@ def _certified(W, budget, out):
             ub = W[TAN_A, a] + budget * W[TAN_B, a]
             lb = W[LOWER, a]
         else:
-            p = W[MEAN, a]
-            level = budget / n
-            ub = p + np.sqrt(level / 2.0) + 1e-9
-            m1 = p * (1.0 - p)
-            q1 = p + np.sqrt(2.0 * level * m1)
-            lb = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
+            ub, lb = _fresh_bounds(W[MEAN, a], budget / n)
         g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
         if g == a:
             W[GUB, a], W[GLB, a] = ub, lb
         else:
             W[GUB, g] = min(W[GUB, g], ub)
             W[GLB, g] = max(W[GLB, g], lb)
+    # the group with the largest lower bound, and the two largest upper bounds
     w, low = -1, -np.inf
+    u1, u1_arm, u2 = -np.inf, -1, -np.inf
+    top_ub = -np.inf
     for a in range(K):
         if np.int64(W[LEADER, a]) == a:
-            if W[GUB, a] >= _TIE_PRONE:      # the index may be capped: ties by value
-                return False
+            ub = W[GUB, a]
+            top_ub = max(top_ub, ub)
             if W[GLB, a] > low:
                 w, low = a, W[GLB, a]
-    for a in range(K):
-        if np.int64(W[LEADER, a]) == a and a != w and W[GUB, a] >= low:
-            return False
+            if ub > u1:
+                u1, u1_arm, u2 = ub, a, u1
+            elif ub > u2:
+                u2 = ub
+    if top_ub >= _TIE_PRONE:                 # an index may be capped: ties by value
+        return False
+    if (u2 if u1_arm == w else u1) >= low:   # another group may win
+        return False
+    # ties inside groups (as in step 5 of _index, without solving); scores written on the way
     prefix = -np.inf
     for d in range(K):
         g = np.int64(W[LEADER, d])
@@ -196,12 +214,11 @@ def _certified(W, budget, out):
                 h = np.int64(W[LEADER, j])
                 if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
                     return False
-        prefix = max(prefix, W[GLB, g])
-    for a in range(K):
-        v = W[GLB, np.int64(W[LEADER, a])]
-        W[SCORE, a] = v
-        W[EXACT, a] = 0.0
-        out[a] = v
+        v = W[GLB, g]
+        prefix = max(prefix, v)
+        W[SCORE, d] = v
+        W[EXACT, d] = 0.0
+        out[d] = v
     return True
 
 
@@ -247,12 +264,7 @@ def _index(W, t, c, out):
             W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
             W[LB, a] = W[LOWER, a]
         else:                                   # pulled since its last solve
-            p = W[MEAN, a]
-            level = budget / n
-            W[UB, a] = p + np.sqrt(level / 2.0) + 1e-9
-            m1 = p * (1.0 - p)
-            q1 = p + np.sqrt(2.0 * level * m1)
-            W[LB, a] = p + np.sqrt(2.0 * level * min(m1, q1 * (1.0 - q1))) - 1e-9 if q1 < 1.0 else p - 1e-9
+            W[UB, a], W[LB, a] = _fresh_bounds(W[MEAN, a], budget / n)
     top = -np.inf                               # the largest exact index
     for a in range(K):
         g = np.int64(W[LEADER, a])
