@@ -20,25 +20,32 @@ as a function of the budget ``b = ln t + c ln ln t`` while the arm's statistics 
   or, right after a pull, one from ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` (see
   :func:`_fresh_bounds`).
 
-The largest lower bound ``L`` is below the winning index, so an arm with ``U_a < L`` cannot
-win: it is not solved and its lower bound is written as its score. When a single arm can reach
-``L`` it is the winner, and its lower bound is written instead of its index. Bounds carry
-margins for the Newton tolerance and rounding.
+Arms with the same statistics ``(N_a, S_a)`` have bit-identical indices, so they are handled
+as one group (named by its first arm): bounds ``[max lb, min ub]`` over its arms, one solve,
+one written score. The largest group lower bound ``L`` is below the winning index, so a group
+with upper bound below ``L`` cannot win: it is not solved and its lower bound is written as the
+score of its arms. When only one group can reach ``L`` it is the winner, and its lower bound is
+written for its arms instead of its index. Bounds carry margins for the Newton tolerance and
+rounding. In the common case one group is certified this way in three passes over the arms,
+with no solve at all (:func:`_certified`).
 
 Ties. The engine breaks ties at random and draws a random number whenever a score equals the
 running maximum of the scores before it, so the scan of the written scores must meet the same
-ties as the scan of the exact indices. Exact ties come from arms with the same statistics (the
-same ``(N_a, S_a)`` give bit-identical indices), from the index 1 of arms with mean 1 and from
-unpulled arms (+inf). Such a tie-prone arm is solved unless an earlier arm's lower bound is
-above its upper bound (then it meets no tie in either scan), and an arm written as its lower
-bound must have both bounds on the same side of the index of every solved tie-prone arm after
-it, or it is solved too. Arms with different statistics are taken never to have bit-identical
-indices or bounds below 1: a coincidence of rounding.
+ties as the scan of the exact indices. Exact ties come from the arms of one group, from the
+index 1 (mean 1; near 1 the index is capped) and from unpulled arms (+inf). Groups whose index
+may be capped are solved. At the second and later arms of a group the engine draws iff no
+earlier arm has a larger index; unless an earlier lower bound is already above the group's
+upper bound, every earlier group must compare with this one the same way written as exactly
+(both solved, or one's interval misses the other's), else they are solved. The one assumption:
+arms with different statistics never have bit-identical indices or bounds below the cap, a
+coincidence of rounding (the test runs never met one).
 
 Batches. Inside a round the engine calls ``index`` again with the same ``t`` and no update in
-between; those calls return the memoised full scores (the pruned arms solved once, at the
-second call), so the batch penalty, which acts from the second pull of a round on, sees the
-exact indices. The first call of a round carries no penalty.
+between; those calls return the memoised full scores (the arms not solved at the first call
+are solved at the second), so the batch penalty sees exact indices wherever it acts. It acts
+from the second index call of a round on: a penalty needs a pull placed earlier in the round by
+the index (pulls of the initial each-arm-once phase are of arms never pulled, which predict no
+outcome), and every index call after an update is the first of its round.
 """
 
 import numpy as np
