@@ -15,6 +15,15 @@ each arm its own outcome, UCB1 with alpha = 2):
    its overhead per cell against calling ``simulate`` directly.
 6. A policy-gradient learner step (GRPO + ucb_con): compiled steps per second against the same
    step in plain NumPy.
+7. Every registered agent, one thread, on K = 10 and K = 100 Bernoulli arms (means
+   ``linspace(0.1, 0.9, K)``, each arm its own outcome), in rounds of 1 and in rounds of 8 with
+   the batch penalty (lam = 1): pulls per second, with the C loops of the same algorithm
+   (``ucb1_ref.c``, ``thompson_ref.c``) beside them where they exist. The horizon of each cell
+   is cut so that one timing takes about ``--agent-seconds`` (at most ``--horizon``); ucb1,
+   thompson and kl_ucb at batch 1 run the C programs' T and R exactly. An agent with a C loop
+   is timed in turns with it (best of each), and kl_ucb in turns with ucb1, so that a change of
+   load on a shared machine hits both sides of a ratio alike. Ratios: thompson / C (target
+   >= 1.5), kl_ucb / ucb1 (target >= 1/3), ucb1 / C.
 
 It prints a table of the timings and the ratios numba(1 thread)/C (target >= 2),
 numba(2 threads)/numba(1 thread) (target >= 1.8) and numba/NumPy, with mean final regret of
@@ -23,7 +32,7 @@ each implementation as a sanity check.
 Run::
 
     python -m bandits.bench [--horizon 1000000] [--runs 4] [--numpy-horizon 100000]
-                            [--repeats 3] [--c-source PATH]
+                            [--repeats 3] [--c-source PATH] [--agent-seconds 1.0] [--agents-only]
 """
 
 from __future__ import annotations
@@ -47,6 +56,12 @@ REPO_ROOT = PACKAGE_DIR.parent
 C_RELATIVE = pathlib.Path("..") / "shared" / "bench" / "ucb1_ref.c"
 TARGET_C = 2.0
 TARGET_THREADS = 1.8
+TARGET_THOMPSON_C = 1.5
+TARGET_KL_UCB1 = 1.0 / 3.0
+C_REFERENCES = {"ucb1": "ucb1_ref.c", "thompson": "thompson_ref.c"}  # agent -> C loop of the same algorithm
+FULL_HORIZON = ("ucb1", "thompson", "kl_ucb")  # at batch 1 these run T = --horizon exactly (their ratios)
+AGENT_KS = (10, 100)
+AGENT_BATCHES = ((1, 0.0), (8, 1.0))  # (round size, batch penalty lam)
 
 # Code run in a fresh interpreter to time the first simulate call (see compile_times).
 _COMPILE_PROBE = """
@@ -118,41 +133,42 @@ def compile_times():
 
 # ----------------------------------------------------------------------------- 3. C reference
 
-def find_c_source(explicit=None):
-    """(path of ucb1_ref.c or None, where it was looked for): ``explicit`` if given, else
-    ../shared/bench/ucb1_ref.c relative to the working directory, then to the repository root."""
+def find_c_source(explicit=None, name="ucb1_ref.c"):
+    """(path of the C file ``name`` or None, where it was looked for): ``explicit`` if given, else
+    ../shared/bench/``name`` relative to the working directory, then to the repository root."""
     if explicit is not None:
         path = pathlib.Path(explicit)
         return (path if path.is_file() else None), str(path)
-    candidates = [(base / C_RELATIVE).resolve() for base in (pathlib.Path.cwd(), REPO_ROOT)]
+    candidates = [(base / C_RELATIVE.with_name(name)).resolve() for base in (pathlib.Path.cwd(), REPO_ROOT)]
     found = next((path for path in candidates if path.is_file()), None)
     return found, " or ".join(dict.fromkeys(map(str, candidates)))
 
 
-def bench_c(source, horizon, runs, repeats):
-    """Compile and run the C loop; returns (pulls/s, mean regret), or why it was skipped.
+def bench_c(source, horizon, runs, repeats, k=K):
+    """Compile and run a C reference loop; returns (pulls/s, mean regret), or why it was skipped.
 
     ``source`` is a :func:`find_c_source` pair. The C program times itself, so the best of
     ``repeats`` reported rates is kept.
     """
     source, looked = source
     if source is None:
-        return f"ucb1_ref.c not found (looked for {looked}; see --c-source)"
+        return f"C source not found (looked for {looked})"
     gcc = shutil.which("gcc")
     if gcc is None:
         return "gcc not found on PATH"
-    with tempfile.TemporaryDirectory(prefix="bandits-ucb1-ref-") as tmp:
-        src = pathlib.Path(tmp) / "ucb1_ref.c"
-        exe = pathlib.Path(tmp) / "ucb1_ref"
+    stem = pathlib.Path(source).stem
+    with tempfile.TemporaryDirectory(prefix=f"bandits-{stem}-") as tmp:
+        src = pathlib.Path(tmp) / f"{stem}.c"
+        exe = pathlib.Path(tmp) / stem
         shutil.copy(source, src)
         build = subprocess.run([gcc, "-O2", "-o", str(exe), str(src), "-lm"], capture_output=True, text=True)
         if build.returncode != 0:
             return f"gcc failed: {build.stderr.strip().splitlines()[-1] if build.stderr.strip() else build.returncode}"
         best_rate, regret = 0.0, float("nan")
         for _ in range(max(1, repeats)):
-            out = subprocess.run([str(exe), str(K), str(horizon), str(runs)], capture_output=True, text=True)
+            out = subprocess.run([str(exe), str(k), str(horizon), str(runs)], capture_output=True, text=True)
             if out.returncode != 0:
-                return f"ucb1_ref exited with status {out.returncode}"
+                return f"{stem} exited with status {out.returncode}"
             rate, regret = (float(v) for v in out.stdout.split()[:2])
             best_rate = max(best_rate, rate)
     return best_rate, regret
@@ -252,6 +268,107 @@ def bench_sweep(horizon):
     return len(descs), direct, timings
 
 
+# ----------------------------------------------------------------------------- 7. every agent
+
+def agent_instance(k):
+    """K Bernoulli arms, means linspace(0.1, 0.9, K), each arm its own outcome."""
+    import bandits
+
+    return bandits.instances.from_arrays(phi=np.arange(k), mu=np.linspace(0.1, 0.9, k), family="bernoulli")
+
+
+def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horizon=False):
+    """(T, pulls/s, mean final regret) of one agent, one thread, best of ``repeats``.
+
+    Unless ``exact_horizon``, T is cut (to at most ``horizon``) so that one timing takes about
+    ``seconds``, from a first short run; the rate is still pulls over wall time.
+    """
+    import bandits
+
+    inst = agent_instance(k)
+    extra = {"batch": batch, "lam": lam} if batch > 1 else {}
+
+    def once(T, r):
+        return bandits.simulate(inst, name, horizon=T, runs=r, seed=0, n_jobs=1, checkpoints=[T], **extra)
+
+    probe = min(horizon, 2_000)
+    once(probe, 1)                                  # compile, or load from the disk cache
+    start = time.perf_counter()
+    once(probe, 1)
+    rate = probe / (time.perf_counter() - start)
+    T = horizon if exact_horizon else int(min(horizon, max(probe, rate * seconds / runs)))
+    secs, res = best_of(lambda: once(T, runs), repeats)
+    return T, T * runs / secs, float(res.regret[:, -1].mean())
+
+
+def bench_agents(args):
+    """The table of every registered agent, with the C loops beside ucb1 and thompson."""
+    import bandits
+
+    names = list(bandits.agents.registered())
+    rows, rates, c_rates = [], {}, {}
+    for k in AGENT_KS:
+        for name in names:
+            for batch, lam in AGENT_BATCHES:
+                cfile = C_REFERENCES.get(name) if batch == 1 else None
+                exact = batch == 1 and name in FULL_HORIZON
+                if name == "kl_ucb" and batch == 1 and "ucb1" in names:
+                    # kl_ucb and ucb1 in turns, best of each, for their ratio
+                    rate, ucb = 0.0, 0.0
+                    for _ in range(max(1, args.repeats)):
+                        T, r, regret = time_agent(name, k, 1, 0.0, args.horizon, args.runs, 1, 1.0, True)
+                        rate = max(rate, r)
+                        ucb = max(ucb, time_agent("ucb1", k, 1, 0.0, args.horizon, args.runs, 1, 1.0, True)[1])
+                    rates["kl_ucb/ucb1", k] = rate / ucb
+                elif cfile is None:
+                    T, rate, regret = time_agent(name, k, batch, lam, args.horizon, args.runs, args.repeats,
+                                                 args.agent_seconds, exact_horizon=exact)
+                else:
+                    # the agent and its C loop in turns, best of each: on a shared machine a
+                    # change of load then hits both sides of the ratio alike
+                    rate, c_best = 0.0, 0.0
+                    for _ in range(max(1, args.repeats)):
+                        T, r, regret = time_agent(name, k, batch, lam, args.horizon, args.runs, 1,
+                                                  args.agent_seconds, exact_horizon=exact)
+                        rate = max(rate, r)
+                        c = bench_c(find_c_source(None, cfile), args.horizon, args.runs, 1, k)
+                        if isinstance(c, str):        # no gcc or no source: say why, once
+                            c_best = c
+                        elif not isinstance(c_best, str):
+                            c_best = max(c_best, c[0])
+                    c_rates[name, k] = c_best
+                rates[name, k, batch] = rate
+                rows.append((name, k, batch, lam, T, args.runs, rate, regret))
+    return rows, rates, c_rates
+
+
+def print_agents(rows, rates, c_rates, runs):
+    """The agent table and its ratios."""
+    print(f"{'agent':<24}{'K':>5}{'batch':>7}{'lam':>5}{'T':>10}{'runs':>6}{'pulls/s':>12}"
+          f"{'C pulls/s':>12}{'x C':>7}{'mean regret':>13}")
+    for name, k, batch, lam, T, r, rate, regret in rows:
+        c = c_rates.get((name, k)) if batch == 1 else None
+        c_txt, x_txt = ("-", "-") if c is None or isinstance(c, str) else (f"{c:.3e}", f"{rate / c:.2f}")
+        print(f"{name:<24}{k:>5}{batch:>7}{lam:>5g}{T:>10}{r:>6}{rate:>12.3e}{c_txt:>12}{x_txt:>7}{regret:>13.1f}")
+    for (agent, k), c in sorted(c_rates.items()):
+        if isinstance(c, str):
+            print(f"C comparison for {agent} (K={k}) skipped: {c}")
+    print()
+    print("ratios (pulls/s, one thread, batch 1):")
+    for k in AGENT_KS:
+        c = c_rates.get(("thompson", k))
+        target = TARGET_THOMPSON_C if k == K else None
+        value = None if c is None or isinstance(c, str) else rates["thompson", k, 1] / c
+        print(ratio_line(f"thompson / C, K={k}", value, target))
+    for k in AGENT_KS:
+        c = c_rates.get(("ucb1", k))
+        value = None if c is None or isinstance(c, str) else rates["ucb1", k, 1] / c
+        print(ratio_line(f"ucb1 / C, K={k}", value, TARGET_C if k == K else None))
+    for k in AGENT_KS:
+        print(ratio_line(f"kl_ucb / ucb1, K={k} (timed in turns)", rates["kl_ucb/ucb1", k],
+                         TARGET_KL_UCB1 if k == K else None))
+
+
 def ratio_line(label, value, target=None):
     """One formatted ratio line, with the target verdict where a target applies."""
     if value is None:
@@ -278,6 +395,9 @@ def parse_args(argv=None):
     p.add_argument("--learner-steps", type=int, default=200_000, help="policy-gradient steps to time")
     p.add_argument("--sweep-horizon", type=int, default=2_000_000, help="pulls per run in the 8-cell sweep")
     p.add_argument("--c-source", default=None, help="path of ucb1_ref.c (default: ../shared/bench/ucb1_ref.c)")
+    p.add_argument("--agent-seconds", type=float, default=1.0,
+                   help="about how long one timing of the agent table lasts (its horizon is cut to fit)")
+    p.add_argument("--agents-only", action="store_true", help="print only the table of every agent")
     args = p.parse_args(argv)
     for name in ("horizon", "runs", "numpy_horizon", "repeats"):
         if getattr(args, name) < 1:
@@ -289,6 +409,11 @@ def main(argv=None):
     """Run every measurement and print the table and ratios."""
     args = parse_args(argv)
     T, R = args.horizon, args.runs
+    print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())} on {os.cpu_count()} cores "
+          "(other processes share them: rates drop with load)")
+    if args.agents_only:
+        print_agents(*bench_agents(args), R)
+        return 0
     print(f"UCB1 (alpha=2), K={K} Bernoulli arms, means linspace(0.1, 0.9, {K}); "
           f"best of {args.repeats}; {os.cpu_count()} cores")
     cold, warm = compile_times()
@@ -337,6 +462,12 @@ def main(argv=None):
     print(f"policy-gradient learner (GRPO + ucb_con, outcome logits, group of {LEARNER['n']}, "
           f"X={qs.X} questions, K={qs.K} strategies, m={qs.m} answers), one thread:")
     print(f"  numba {learner_rate:.3g} steps/s, NumPy {numpy_rate:.3g} steps/s, ratio {learner_rate / numpy_rate:.1f}")
+
+    print()
+    print(f"every agent, one thread, K Bernoulli arms with means linspace(0.1, 0.9, K), each arm its own "
+          f"outcome; T cut to about {args.agent_seconds:g} s per timing (ucb1, thompson, kl_ucb at batch 1: T={T}):")
+    print_agents(*bench_agents(args), R)
+    print(f"load average after the run: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     return 0
 
 

@@ -5,13 +5,57 @@ with ``kl`` the Bernoulli Kullback-Leibler divergence; ``ln ln t`` is taken as 0
 The upper bound is found by Newton's method started from Pinsker's bound ``p + sqrt(d / 2)``,
 which lies above the root, so the iterates decrease to it (to 1e-10 in ``kl``); rewards must
 lie in [0, 1].
+
+Pruning. A Newton solve costs a few logarithms per iteration, and most arms cannot win, so
+``index`` solves only where it must and plays exactly the arms the full computation would
+play (same scores where it matters, same random tie-breaks; ``tests/test_kl_ucb_pruning.py``
+compares whole runs with the unpruned index). Per arm it keeps bounds on its index ``u_a(b)``
+as a function of the budget ``b = ln t + c ln ln t`` while the arm's statistics do not change:
+
+* an upper bound: ``u(level)`` is concave in the level ``b / N`` (its derivative
+  ``q (1 - q) / (q - p)`` decreases in ``q``), so the tangent at the last solve bounds it
+  from above for every later budget: ``U_a = A_a + b B_a``, one multiply-add. Until an arm
+  has been solved since its last pull, Pinsker's bound ``p + sqrt(b / (2 N))`` serves;
+* a lower bound: the last solved value (``u`` increases with ``b``, and ``b`` never decreases),
+  or, right after a pull, one from ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` (see
+  :func:`_fresh_bounds`).
+
+Arms with the same statistics ``(N_a, S_a)`` have bit-identical indices, so they are handled
+as one group (named by its first arm): bounds ``[max lb, min ub]`` over its arms, one solve,
+one written score. The largest group lower bound ``L`` is below the winning index, so a group
+with upper bound below ``L`` cannot win: it is not solved and its lower bound is written as the
+score of its arms. When only one group can reach ``L`` it is the winner, and its lower bound is
+written for its arms instead of its index. Bounds carry margins for the Newton tolerance and
+rounding. In the common case one group is certified this way in three passes over the arms,
+with no solve at all (:func:`_certified`).
+
+Ties. The engine breaks ties at random and draws a random number whenever a score equals the
+running maximum of the scores before it, so the scan of the written scores must meet the same
+ties as the scan of the exact indices. Exact ties come from the arms of one group, from the
+index 1 (mean 1; near 1 the index is capped) and from unpulled arms (+inf). Groups whose index
+may be capped are solved. At the second and later arms of a group the engine draws iff no
+earlier arm has a larger index; unless an earlier lower bound is already above the group's
+upper bound, every earlier group must compare with this one the same way written as exactly
+(both solved, or one's interval misses the other's), else they are solved. The one assumption:
+arms with different statistics never have bit-identical indices or bounds below the cap, a
+coincidence of rounding (the test runs never met one).
+
+Batches. Inside a round the engine calls ``index`` again with the same ``t`` and no update in
+between; those calls return the memoised full scores (the arms not solved at the first call
+are solved at the second), so the batch penalty sees exact indices wherever it acts. It acts
+from the second index call of a round on: a penalty needs a pull placed earlier in the round by
+the index (pulls of the initial each-arm-once phase are of arms never pulled, which predict no
+outcome), and every index call after an update is the first of its round.
 """
 
 import numpy as np
 from numba import njit
 
-from ._stats import init_per_arm, update_per_arm
 from .base import Param, define_agent
+
+_CAP = 1.0 - 1e-12
+_TIE_PRONE = 1.0 - 1e-11   # an upper bound this close to 1: the index may be a capped value
+_MARGIN = 1e-8             # relative margin of the tangent bounds (Newton tolerance, rounding)
 
 
 @njit(cache=True)
@@ -27,32 +71,310 @@ def kl_bernoulli(p, q):
     return out
 
 
-@njit(cache=True)
-def kl_upper(p, level):
-    """The largest q in [p, 1] with kl(p, q) <= level."""
+@njit(cache=True, inline="always")
+def kl_upper_with_kl(p, level):
+    """(q, kl(p, q)): the largest q in [p, 1] with kl(p, q) <= level, and the divergence at
+    the returned q (NaN if Newton's method stopped on its iteration limit)."""
     if p >= 1.0:
-        return 1.0
+        return 1.0, 0.0
     if p <= 0.0:
-        return 1.0 - np.exp(-level)          # kl(0, q) = -ln(1 - q)
-    q = min(p + np.sqrt(level / 2.0), 1.0 - 1e-12)
+        return 1.0 - np.exp(-level), level   # kl(0, q) = -ln(1 - q)
+    q = min(p + np.sqrt(level / 2.0), _CAP)
     for _ in range(50):                     # f(q) = kl(p, q) - level is convex and increasing on [p, 1)
         f = kl_bernoulli(p, q) - level
         if f <= 1e-10:
-            break
+            return q, f + level
         q -= f * q * (1.0 - q) / (q - p)     # f'(q) = (q - p) / (q (1 - q))
+    return q, np.nan
+
+
+@njit(cache=True)
+def kl_upper(p, level):
+    """The largest q in [p, 1] with kl(p, q) <= level."""
+    return kl_upper_with_kl(p, level)[0]
+
+
+# rows of the work array: per arm, the tangent bound (A, B) and the lower bound since its last
+# solve; its score and whether that is its exact index; the number of other arms with the same
+# statistics; this pull's upper and lower bounds; per group (at its first arm) its bounds,
+# whether it is solved and its index
+TAN_A, TAN_B, LOWER, SCORE, EXACT, DUP, UB, LB, GUB, GLB, SOLVED, VALUE = range(12)
+# then the statistics, the first arm of each arm's group of equal statistics, and (in column 0)
+# the t of the memoised scores and whether an update came since
+COUNT, SUM, MEAN, LEADER, MEMO_T, MEMO_CHANGED = range(12, 18)
+ROWS = 18
+
+
+@njit(cache=True)
+def init(K, m, params):
+    # the whole state is one 2-D array: every array handed to a compiled helper costs two
+    # atomic reference-count updates per call where Numba cannot prune them (code with
+    # branches, see base.py), which measured more than the index itself
+    W = np.zeros((ROWS, K))
+    W[TAN_A, :] = np.inf
+    W[LOWER, :] = -np.inf
+    W[MEAN, :] = np.inf
+    W[DUP, :] = K - 1.0                   # every arm starts with the statistics (0, 0)
+    W[MEMO_T, 0] = -1.0
+    W[MEMO_CHANGED, 0] = 1.0
+    return (W,)
+
+
+@njit(cache=True)
+def _solve(W, a, budget):
+    """The exact index of arm ``a`` (as the unpruned index computes it); refresh its bounds."""
+    n = W[COUNT, a]
+    p = W[MEAN, a]
+    q, klq = kl_upper_with_kl(p, budget / n)
+    W[SCORE, a] = q
+    W[EXACT, a] = 1.0
+    if q - p > 1e-6 and q < 1.0 - 1e-9 and klq == klq:
+        g = q * (1.0 - q) / (q - p)           # d u / d level at the solved point
+        W[TAN_A, a] = q - klq * g + _MARGIN * (g + 1.0)
+        W[TAN_B, a] = g / n
+        W[LOWER, a] = q - _MARGIN * (g + 1.0)
+    else:
+        W[TAN_A, a] = 1.0 if p >= 1.0 else np.inf
+        W[TAN_B, a] = 0.0
+        W[LOWER, a] = q - _MARGIN if p >= 1.0 else p - _MARGIN
     return q
 
+
+@njit(cache=True)
+def _solve_group(W, g, budget):
+    """Solve group ``g`` (its first arm); every arm of the group has this index."""
+    if W[SOLVED, g] == 0.0:
+        W[VALUE, g] = _solve(W, g, budget)
+        W[SOLVED, g] = 1.0
+    return W[VALUE, g]
+
+
+@njit(cache=True)
+def _consistent(W, g, h):
+    """Whether groups ``g`` and ``h`` compare the same way written as they do exactly: both
+    solved, or the interval of one (its written score is its lower bound) misses the other."""
+    lo_g, hi_g = (W[VALUE, g], W[VALUE, g]) if W[SOLVED, g] > 0.0 else (W[GLB, g], W[GUB, g])
+    lo_h, hi_h = (W[VALUE, h], W[VALUE, h]) if W[SOLVED, h] > 0.0 else (W[GLB, h], W[GUB, h])
+    return (W[SOLVED, g] > 0.0 and W[SOLVED, h] > 0.0) or hi_g < lo_h or hi_h < lo_g
+
+
+@njit(cache=True, inline="always")
+def _fresh_bounds(p, level):
+    """(upper, lower) bounds of kl_upper(p, level) for an arm not solved since its last pull.
+
+    Upper: Newton's starting point, Pinsker's ``p + sqrt(level / 2)`` (the iterates decrease).
+    Lower: ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` over [p, q], and x (1 - x) >= p (1 - p)
+    - d max(0, 2p - 1) - d^2 on [p, p + d], so ``q = p + sqrt(2 level m)`` with that m is
+    feasible, and ``sqrt(X - Y) >= sqrt(X) - Y / sqrt(X)`` leaves one square root:
+    ``p + d - 2 level (max(0, 2p - 1) + d)``, ``d = sqrt(2 level p (1 - p))``."""
+    d = np.sqrt(2.0 * level * p * (1.0 - p))
+    return (p + np.sqrt(level / 2.0) + 1e-9,
+            p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9)
+
+
+@njit(cache=True)
+def _certified(W, budget, out):
+    """The common case, in four passes and no solve: one group's lower bound is above every
+    other group's upper bound, no index can be capped, and the ties inside groups are settled
+    by the bounds alone. Then every arm is written as its group's lower bound (True); else
+    nothing is decided here (False) and ``_index`` takes the general way."""
+    K = out.shape[0]
+    for a in range(K):
+        n = W[COUNT, a]
+        if n == 0.0:
+            return False
+        if W[TAN_A, a] < np.inf:
+            ub = W[TAN_A, a] + budget * W[TAN_B, a]
+            lb = W[LOWER, a]
+        else:
+            ub, lb = _fresh_bounds(W[MEAN, a], budget / n)
+        g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
+        if g == a:
+            W[GUB, a], W[GLB, a] = ub, lb
+        else:
+            W[GUB, g] = min(W[GUB, g], ub)
+            W[GLB, g] = max(W[GLB, g], lb)
+    # the group with the largest lower bound, and the two largest upper bounds
+    w, low = -1, -np.inf
+    u1, u1_arm, u2 = -np.inf, -1, -np.inf
+    top_ub = -np.inf
+    for a in range(K):
+        if np.int64(W[LEADER, a]) == a:
+            ub = W[GUB, a]
+            top_ub = max(top_ub, ub)
+            if W[GLB, a] > low:
+                w, low = a, W[GLB, a]
+            if ub > u1:
+                u1, u1_arm, u2 = ub, a, u1
+            elif ub > u2:
+                u2 = ub
+    if top_ub >= _TIE_PRONE:                 # an index may be capped: ties by value
+        return False
+    if (u2 if u1_arm == w else u1) >= low:   # another group may win
+        return False
+    # ties inside groups (as in step 5 of _index, without solving); scores written on the way
+    prefix = -np.inf
+    for d in range(K):
+        g = np.int64(W[LEADER, d])
+        if g != d and not prefix > W[GUB, g]:
+            for j in range(d):
+                h = np.int64(W[LEADER, j])
+                if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
+                    return False
+        v = W[GLB, g]
+        prefix = max(prefix, v)
+        W[SCORE, d] = v
+        W[EXACT, d] = 0.0
+        out[d] = v
+    return True
 
 
 @njit(cache=True)
 def index(state, t, params, out):
-    counts, sums, means, inv_sqrt = state
+    # the work happens in a function of plain arrays: unpacking the state tuple inside code
+    # with branches and loops would leave reference-count updates in it (see base.py)
+    _index(state[0], t, params[0], out)
+
+
+@njit(cache=True)
+def _index(W, t, c, out):
+    K = out.shape[0]
     budget = np.log(max(t, 1))
     if t >= 3:
-        budget += params[0] * np.log(np.log(t))
-    for a in range(out.shape[0]):
-        out[a] = kl_upper(means[a], budget / counts[a]) if counts[a] > 0 else np.inf
+        budget += c * np.log(np.log(t))
+    if W[MEMO_CHANGED, 0] == 0.0 and W[MEMO_T, 0] == t:
+        # the same round: the memoised scores, with the pruned arms solved now
+        for a in range(K):
+            if W[EXACT, a] == 0.0:
+                _solve(W, a, budget)
+            out[a] = W[SCORE, a]
+        return
+    W[MEMO_T, 0], W[MEMO_CHANGED, 0] = t, 0.0
+    if budget <= 0.0:                          # every index equals its mean: no pruning
+        for a in range(K):
+            out[a] = _solve(W, a, budget) if W[COUNT, a] > 0 else np.inf
+            W[EXACT, a] = 1.0
+            W[SCORE, a] = out[a]
+        return
+    if _certified(W, budget, out):
+        return
+    # 1. bounds of every arm, then of every group of arms with equal statistics (a group is
+    #    named by its first arm; an arm alone is a group of one)
+    for a in range(K):
+        n = W[COUNT, a]
+        W[EXACT, a] = 0.0
+        W[SOLVED, a] = 0.0
+        W[GUB, a], W[GLB, a] = np.inf, -np.inf
+        if n == 0.0:                            # unpulled: +inf, exactly
+            W[UB, a] = W[LB, a] = np.inf
+        elif W[TAN_A, a] < np.inf:                 # solved since its last pull: tangent bound
+            W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
+            W[LB, a] = W[LOWER, a]
+        else:                                   # pulled since its last solve
+            W[UB, a], W[LB, a] = _fresh_bounds(W[MEAN, a], budget / n)
+    top = -np.inf                               # the largest exact index
+    for a in range(K):
+        g = np.int64(W[LEADER, a])
+        W[GUB, g] = min(W[GUB, g], W[UB, a])
+        W[GLB, g] = max(W[GLB, g], W[LB, a])
+        if W[COUNT, a] == 0.0 and W[SOLVED, g] == 0.0:
+            W[SOLVED, g], W[VALUE, g] = 1.0, np.inf
+            top = np.inf
+    # 2. groups whose index may be capped at (or near) 1 are solved: ties by value
+    for a in range(K):
+        g = np.int64(W[LEADER, a])
+        if g == a and W[SOLVED, g] == 0.0 and W[GUB, g] >= _TIE_PRONE:
+            top = max(top, _solve_group(W, g, budget))
+    # 3. the largest lower bound: the winning index is at least `low`
+    low = top
+    low_arm = -1
+    for a in range(K):
+        if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and W[GLB, a] > low:
+            low, low_arm = W[GLB, a], a
+    # 4. groups that may win are solved (the group with the largest lower bound waits for 6)
+    for a in range(K):
+        if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and a != low_arm and W[GUB, a] >= low:
+            q = _solve_group(W, a, budget)
+            top = max(top, q)
+            low = max(low, q)
+    # 5. ties at the second and later arms of a group: there the engine draws a random number
+    #    iff no earlier arm has a larger index. Unless an earlier lower bound is above the
+    #    group's upper bound, every earlier group must compare with this one the same way
+    #    written as exactly; solve until they do
+    changed = True
+    while changed:
+        changed = False
+        prefix = -np.inf
+        for d in range(K):
+            g = np.int64(W[LEADER, d])
+            if g != d:
+                if not prefix > (W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]):
+                    for j in range(d):
+                        h = np.int64(W[LEADER, j])
+                        if h != g and not _consistent(W, g, h):
+                            if W[SOLVED, g] == 0.0:
+                                top = max(top, _solve_group(W, g, budget))
+                            if not _consistent(W, g, h):
+                                top = max(top, _solve_group(W, h, budget))
+                            changed = True
+            prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
+    # 6. the group with the largest lower bound: the sole possible winner when every other
+    #    index is below that bound (written as its lower bound), or a group like the others
+    if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
+        _solve_group(W, low_arm, budget)
+    # 7. write: solved groups their index, the others their lower bound
+    for a in range(K):
+        g = np.int64(W[LEADER, a])
+        if W[SOLVED, g] > 0.0:
+            W[SCORE, a] = W[VALUE, g]
+            W[EXACT, a] = 1.0
+            if g != a and W[COUNT, a] > 0.0:      # equal statistics: the same bounds
+                W[TAN_A, a], W[TAN_B, a], W[LOWER, a] = W[TAN_A, g], W[TAN_B, g], W[LOWER, g]
+        else:
+            W[SCORE, a] = W[GLB, g]
+        out[a] = W[SCORE, a]
 
+
+@njit(cache=True)
+def update(state, arm, outcome, reward, params):
+    _update(state[0], arm, reward)
+
+
+@njit(cache=True)
+def _update(W, arm, reward):
+    old_n, old_s = W[COUNT, arm], W[SUM, arm]
+    had_twins = W[DUP, arm] > 0.0
+    W[COUNT, arm] += 1.0
+    W[SUM, arm] += reward
+    W[MEAN, arm] = W[SUM, arm] / W[COUNT, arm]
+    n, s = W[COUNT, arm], W[SUM, arm]
+    K = W.shape[1]
+    # the group of equal statistics the arm joins (usually none: one scan without writes)
+    same, first_new = 0.0, arm
+    for b in range(K):
+        if (W[COUNT, b] == n) & (W[SUM, b] == s) & (b != arm):
+            W[DUP, b] += 1.0
+            same += 1.0
+            first_new = min(first_new, b)
+    if same > 0.0:
+        for b in range(K):
+            if (W[COUNT, b] == n) & (W[SUM, b] == s):
+                W[LEADER, b] = first_new
+    W[DUP, arm] = same
+    W[LEADER, arm] = first_new
+    # the group it leaves
+    if had_twins:
+        first_old = K
+        for b in range(K):
+            if (W[COUNT, b] == old_n) & (W[SUM, b] == old_s) & (b != arm):
+                W[DUP, b] -= 1.0
+                first_old = min(first_old, b)
+        for b in range(K):
+            if (W[COUNT, b] == old_n) & (W[SUM, b] == old_s) & (b != arm):
+                W[LEADER, b] = first_old
+    W[TAN_A, arm] = np.inf
+    W[LOWER, arm] = -np.inf
+    W[MEMO_CHANGED, 0] = 1.0
 
 
 def _requires(instance):
@@ -62,6 +384,6 @@ def _requires(instance):
 
 
 kl_ucb = define_agent(
-    "kl_ucb", init=init_per_arm, index=index, update=update_per_arm, doc=__doc__, requires=_requires,
+    "kl_ucb", init=init, index=index, update=update, doc=__doc__, requires=_requires,
     params={"c": Param(0.0, "weight of the ln ln t term", low=0.0)},
 )
