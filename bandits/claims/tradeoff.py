@@ -80,7 +80,7 @@ def draw_tradeoff(folder, table, exp, stem) -> dict:
             mean = np.array(means["round_distinct"])
             low, high = np.array([s[2] for s in stats]), np.array([s[3] for s in stats])
             bottom.errorbar(record["lam"], mean, yerr=np.clip([mean - low, high - mean], 0, None), capsize=1.5,
-                            linewidth=1.0, label=f"{label}: pass ratio {fmt_check(checks['pass'])}", **st)
+                            linewidth=1.0, label=f"{agent} {fmt_check(checks['pass'])}", **st)
         top.set_xscale("log")
         top.set_yscale("log")
         top.set_xlabel("pseudo-regret at T (log scale)")
@@ -89,7 +89,8 @@ def draw_tradeoff(folder, table, exp, stem) -> dict:
         bottom.set_xlabel("batch penalty lam")
         bottom.set_ylabel("distinct outcomes per round")
         bottom.set_ylim(bottom=0)
-        bottom.legend(frameon=False, fontsize=4.8, loc="lower right")
+        bottom.legend(frameon=False, fontsize=4.8, loc="lower right", title="pass regret ratio, lam max / lam 0",
+                      title_fontsize=4.8)
     handles, labels = axes[0, 0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), frameon=False)
     n_runs = int(frame["values"].map(len).min())
