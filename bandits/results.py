@@ -19,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .simulate import tidy_summary
+from .simulate import MetricArrays
 
 __all__ = ["load", "SweepResults", "CellResult"]
 
 
 @dataclass
-class CellResult:
+class CellResult(MetricArrays):
     """One cell of a sweep: its parameters (as in ``config.json``) and per-run metric arrays.
 
     Like :class:`bandits.Result`: ``checkpoints``, ``metrics`` (name to array runs x
@@ -60,37 +60,6 @@ class CellResult:
     @property
     def runs(self) -> int:
         return int(self.params["runs"])
-
-    @property
-    def regret(self):
-        return self.metrics.get("regret")
-
-    @property
-    def distinct(self):
-        return self.metrics.get("distinct")
-
-    @property
-    def pass_regret(self):
-        return self.metrics.get("pass_regret")
-
-    @property
-    def round_distinct(self):
-        return self.metrics.get("round_distinct")
-
-    @property
-    def final(self) -> dict:
-        return {name: values[:, -1] for name, values in self.metrics.items()}
-
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy table: checkpoint, metric, mean, sem, ci_low, ci_high, n (Student-t interval)."""
-        return tidy_summary(self.checkpoints, self.metrics, level)
-
-    def table(self) -> pd.DataFrame:
-        """Tidy per-run table: run, checkpoint, metric, value."""
-        runs, count = next(iter(self.metrics.values())).shape
-        frames = [pd.DataFrame({"run": np.repeat(np.arange(runs), count), "checkpoint": np.tile(self.checkpoints, runs),
-                                "metric": name, "value": values.ravel()}) for name, values in self.metrics.items()]
-        return pd.concat(frames, ignore_index=True)
 
     def __repr__(self) -> str:
         return f"CellResult({self.key}: {self.label} on {self.instance_name}, metrics {', '.join(self.metrics)})"

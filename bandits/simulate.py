@@ -104,8 +104,46 @@ def _gib(nbytes: float) -> str:
     return f"{nbytes / 2**30:.3g} GiB" if nbytes >= 2**30 else f"{nbytes / 2**20:.3g} MiB"
 
 
+class MetricArrays:
+    """Accessors of per-run metric arrays read at checkpoints, shared by :class:`Result` and the cells
+    of a loaded results folder: the class provides ``checkpoints`` and ``metrics`` (name to array
+    runs x checkpoints)."""
+
+    @property
+    def regret(self):
+        return self.metrics.get("regret")
+
+    @property
+    def distinct(self):
+        return self.metrics.get("distinct")
+
+    @property
+    def pass_regret(self):
+        return self.metrics.get("pass_regret")
+
+    @property
+    def round_distinct(self):
+        return self.metrics.get("round_distinct")
+
+    @property
+    def final(self) -> dict:
+        """Each metric at the horizon, one value per run."""
+        return {name: values[:, -1] for name, values in self.metrics.items()}
+
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
+        """Tidy table: checkpoint, metric, mean, sem, ci_low, ci_high, n (Student-t interval at ``level``)."""
+        return tidy_summary(self.checkpoints, self.metrics, level)
+
+    def table(self) -> pd.DataFrame:
+        """Tidy per-run table: run, checkpoint, metric, value."""
+        runs, count = next(iter(self.metrics.values())).shape
+        frames = [pd.DataFrame({"run": np.repeat(np.arange(runs), count), "checkpoint": np.tile(self.checkpoints, runs),
+                                "metric": name, "value": values.ravel()}) for name, values in self.metrics.items()]
+        return pd.concat(frames, ignore_index=True)
+
+
 @dataclass
-class Result:
+class Result(MetricArrays):
     """What :func:`simulate` returns.
 
     Attributes
@@ -126,40 +164,6 @@ class Result:
     batch: int
     checkpoints: np.ndarray
     metrics: dict = field(repr=False)
-
-    @property
-    def regret(self) -> np.ndarray:
-        return self.metrics["regret"]
-
-    @property
-    def distinct(self) -> np.ndarray:
-        return self.metrics["distinct"]
-
-    @property
-    def pass_regret(self):
-        return self.metrics.get("pass_regret")
-
-    @property
-    def round_distinct(self):
-        return self.metrics.get("round_distinct")
-
-    @property
-    def final(self) -> dict:
-        """Each metric at the horizon, one value per run."""
-        return {name: values[:, -1] for name, values in self.metrics.items()}
-
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy table: checkpoint, metric, mean, sem, ci_low, ci_high, n (Student-t interval)."""
-        return tidy_summary(self.checkpoints, self.metrics, level)
-
-    def table(self) -> pd.DataFrame:
-        """Tidy per-run table: run, checkpoint, metric, value."""
-        frames = []
-        runs = np.repeat(np.arange(self.runs), len(self.checkpoints))
-        ckpts = np.tile(self.checkpoints, self.runs)
-        for name, values in self.metrics.items():
-            frames.append(pd.DataFrame({"run": runs, "checkpoint": ckpts, "metric": name, "value": values.ravel()}))
-        return pd.concat(frames, ignore_index=True)
 
     def describe(self) -> dict:
         """Provenance: what was simulated, with which seed and which version."""
