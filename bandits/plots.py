@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from . import theory
+from .agents.base import control_of
 from .engine.metrics import LABELS
 from .experiment import TOML_FAMILIES
 
@@ -186,21 +187,15 @@ def _reference_curves(ax, group, cells):
     t = np.unique(group.checkpoint)
     bounds = {}
     for agent in group.agent.unique():
-        c, label = theory.lower_bound_constant(instance, agent, _control(agent))
+        c, label = theory.lower_bound_constant(instance, agent)
         bounds.setdefault((label, c), []).append(agent)
     for (label, c), agents in sorted(bounds.items(), key=lambda kv: kv[0][0]):
         if c:
             ax.plot(t, c * np.log(np.maximum(t, 1)), color="0.45", linestyle=":" if "blind" in label else "-.",
                     linewidth=1.0, label=f"{label} ({', '.join(agents)})")
-    if any(_control(a) == "outcome" for a in group.agent.unique()):
+    if any(control_of(a) == "outcome" for a in group.agent.unique()):
         ax.plot(t, theory.sqrt_m_t_log_t(instance.m, t), color="0.3", linestyle="--", linewidth=1.0,
                 label=r"$\sqrt{m\,t\,\ln t}$ (upper-bound rate, constant unknown)")
-
-
-def _control(agent: str) -> str:
-    from .agents import registered
-    spec = registered().get(agent)
-    return spec.control if spec is not None else "arm"
 
 
 def _final_figure(table, metric, x, swept, colours, name):

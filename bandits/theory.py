@@ -80,8 +80,14 @@ def structured_constant(instance, control: str = "arm") -> float | None:
     return _constant(np.asarray(instance.mu, float)[present], instance.family, instance.sigma)
 
 
-def lower_bound_constant(instance, agent: str, control: str = "arm") -> tuple[float | None, str]:
-    """The constant of the lower bound that applies to ``agent`` on ``instance``, and its label."""
+def lower_bound_constant(instance, agent: str, control: str | None = None) -> tuple[float | None, str]:
+    """The constant of the lower bound that applies to ``agent`` on ``instance``, and its label.
+
+    ``control``: what the agent chooses (default: as registered, ``"arm"`` for an unknown name).
+    """
+    if control is None:
+        from .agents.base import control_of
+        control = control_of(agent)
     if agent in OUTCOME_AWARE or control == "outcome":
         return structured_constant(instance, control), "structured bound, agents that see outcomes"
     return lai_robbins_constant(instance), "Lai-Robbins, outcome-blind agents"

@@ -221,6 +221,12 @@ def get_spec(name: str) -> AgentSpec:
         raise ValueError(f"unknown agent {name!r}; known agents: {', '.join(sorted(_REGISTRY))}") from None
 
 
+def control_of(name: str) -> str:
+    """What the registered agent ``name`` chooses, ``"arm"`` or ``"outcome"`` (``"arm"`` if unknown)."""
+    spec = _REGISTRY.get(name)
+    return spec.control if spec is not None else "arm"
+
+
 def make_agent(agent, **params) -> Agent:
     """An :class:`Agent` from a name, a spec or an agent, with parameters (``lam`` = batch penalty)."""
     lam = params.pop("lam", None)

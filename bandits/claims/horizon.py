@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import theory
 from ..checks import INF, METHOD, cell_runs, measure
-from ..plots import COLUMN_WIDTH, _control, save_figure
+from ..plots import COLUMN_WIDTH, save_figure
 from ..stats import mean_ci
 from .common import agent_record, controls_of, fmt_check, instance_of, style
 
@@ -37,7 +37,7 @@ def draw_horizon(folder, table, exp, stem) -> dict:
     for i, (_, row) in enumerate(cells.sort_values(["agent", "m"]).iterrows()):
         agent, inst = row["agent"], instance_of(row)
         control = controls.get(agent)
-        c, bound = theory.lower_bound_constant(inst, agent, _control(agent))
+        c, bound = theory.lower_bound_constant(inst, agent)
         t, X = row["checkpoints"].astype(float), row["values"]
         T = t[-1]
         j1 = int(np.searchsorted(t, T / 10, side="right") - 1)

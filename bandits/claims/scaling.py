@@ -18,7 +18,6 @@ from ..checks import METHOD, final_runs, measure
 from ..plots import COLUMN_WIDTH, save_figure
 from ..stats import loglog_slope, mean_ci
 from .common import GREY, agent_record, claimed_of, controls_of, fmt_check, instance_of, style, unit
-from ..plots import _control
 
 
 def band_of(figure: dict, agent: str) -> tuple[float, float]:
@@ -81,7 +80,7 @@ def _lower_bounds(ax, runs, x, T):
     curves = {}
     for (agent, xv), g in runs.groupby(["agent", x]):
         inst = instance_of(g.iloc[0])
-        c, name = theory.lower_bound_constant(inst, agent, _control(agent))
+        c, name = theory.lower_bound_constant(inst, agent)
         cap = T * float(inst.gaps.max())
         value = c * np.log(T) if c and c * np.log(T) < cap else np.nan
         curves.setdefault(name, {}).setdefault(xv, value)
