@@ -32,7 +32,7 @@ from bandits import engine
 from bandits.agents.kl_ucb import kl_upper
 kl_rows = importlib.import_module("bandits.agents.kl_ucb")  # the module (the package exports the spec)
 
-from naive import (NAIVE_AGENTS, OUTCOME_AGENTS, SimpleInstance, State, index_greedy, index_kl_ucb,
+from naive import (NAIVE_AGENTS, SimpleInstance, State, index_greedy, index_kl_ucb,
                    index_outcome_level_ucb, index_outcome_thompson, index_outcome_ucb, index_ucb1,
                    kl_upper_exact)
 
