@@ -36,6 +36,7 @@ import json
 import math
 import re
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,7 +54,29 @@ SWEEP_KEYS = {"name": str, "horizon": int, "runs": int, "seed": int, "checkpoint
 SWEEPABLE = ("horizon", "batch")
 CELL_LIMIT = 10_000   # more cells than this need --yes (max_cells=None in Python)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
-TOML_FAMILIES = {k: v for k, v in instances.FAMILIES.items() if k != "from_arrays"}
+def _default_name(source: str) -> str:
+    """The file's stem, or ``experiment`` for a table given in Python (``from_dict``)."""
+    stem = Path(source).stem
+    return stem if NAME_PATTERN.fullmatch(stem) else "experiment"
+
+
+class _TomlFamilies(Mapping):
+    """The instance families an experiment file may name: every registered one (built-in or
+    added with :func:`bandits.instances.define_family`) except ``from_arrays``, read live."""
+
+    def __getitem__(self, name):
+        if name == "from_arrays":
+            raise KeyError(name)
+        return instances.FAMILIES[name]
+
+    def __iter__(self):
+        return (name for name in instances.FAMILIES if name != "from_arrays")
+
+    def __len__(self):
+        return sum(1 for _ in self)
+
+
+TOML_FAMILIES = _TomlFamilies()
 
 
 class ExperimentError(ValueError):
@@ -169,7 +192,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
 
     sweep = dict(raw["sweep"])
     _check_fields(sweep, SWEEP_KEYS, ("horizon", "runs"), "sweep", fail)
-    sweep.setdefault("name", Path(source).stem)
+    sweep.setdefault("name", _default_name(source))
     check_name(sweep["name"], fail)
     sweep.setdefault("seed", 0)
     sweep.setdefault("checkpoints", 100)
@@ -417,7 +440,7 @@ def _learner_experiment(raw, source, figure, fail, max_cells=CELL_LIMIT) -> Expe
     for key in ("steps", "runs"):
         if isinstance(sweep[key], bool) or not isinstance(sweep[key], int) or sweep[key] < 1:
             fail(f"sweep.{key}", f"must be an integer >= 1, got {sweep[key]!r}")
-    sweep.setdefault("name", Path(source).stem)
+    sweep.setdefault("name", _default_name(source))
     sweep.setdefault("seed", 0)
     sweep.setdefault("checkpoints", 40)
     if isinstance(sweep["seed"], bool) or not isinstance(sweep["seed"], int) or sweep["seed"] < 0:

@@ -10,7 +10,8 @@ Reward families
 
 Generators (keyword parameters, validated up front)
     :func:`minimax_arms`, :func:`minimax_outcomes`, :func:`needle`, :func:`llm_like`,
-    :func:`random`, :func:`from_arrays`.  ``FAMILIES`` maps each name to its function.
+    :func:`random`, :func:`from_arrays`.  ``FAMILIES`` maps each name to its function;
+    :func:`define_family` adds yours.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ __all__ = [
     "random",
     "from_arrays",
     "FAMILIES",
+    "define_family",
 ]
 
 REWARD_FAMILIES = ("bernoulli", "gaussian", "verifiable")
@@ -320,3 +322,24 @@ FAMILIES = {
     "from_arrays": from_arrays,
 }
 
+BUILTIN_FAMILIES = frozenset(FAMILIES)
+
+
+def define_family(name: str, generator, *, replace: bool = False):
+    """Make ``generator`` reachable by ``name`` from experiment files (``[instance] family = name``).
+
+    ``generator`` takes keyword parameters (the experiment's ``[instance]`` fields, which may be
+    swept or be ``=`` expressions) and returns an :class:`Instance`. Like a custom agent, a
+    family defined in your own code exists in the process that defined it: run such sweeps with
+    ``workers=1`` (``bandits.sweep.run(..., workers=1)``), or define the family in a module that the
+    worker processes import. A built-in family is replaced only with ``replace=True``.
+    Returns ``generator``.
+    """
+    if not isinstance(name, str) or not name.isidentifier():
+        raise ValueError(f"family name must be an identifier, got {name!r}")
+    if not callable(generator):
+        raise TypeError(f"the generator of family {name!r} must be callable, got {type(generator).__name__}")
+    if name in BUILTIN_FAMILIES and not replace:
+        raise ValueError(f"{name!r} is a built-in family; pass replace=True to replace it")
+    FAMILIES[name] = generator
+    return generator

@@ -49,3 +49,35 @@ def test_from_arrays_phi_equals_one_hot_kernel():
     assert np.array_equal(a.Q, b.Q) and a.deterministic and list(a.phi) == [1, 0, 1]
     assert np.allclose(a.theta, [0.8, 0.2, 0.8])
     assert a.fingerprint() == b.fingerprint()
+
+
+def test_a_family_of_ones_own_runs_from_an_experiment(tmp_path):
+    """define_family makes a generator reachable from experiment files (in this process)."""
+    import bandits
+    from bandits import experiment, sweep
+
+    def shifted_needle(*, K, shift):
+        return bandits.instances.from_arrays(phi=np.r_[0, np.ones(K - 1, int)], mu=[1.0, shift],
+                                             name=f"shifted_needle(K={K}, shift={shift})")
+
+    try:
+        instances.define_family("shifted_needle", shifted_needle)
+        exp = experiment.from_dict({"sweep": {"name": "mine", "horizon": 200, "runs": 4},
+                                    "instance": {"family": "shifted_needle", "K": [4, 8], "shift": "= 1 / K"},
+                                    "agent": [{"name": "ucb1"}]})
+        assert [c.instance_params for c in exp.cells] == [{"K": 4, "shift": 0.25}, {"K": 8, "shift": 0.125}]
+        folder = sweep.run(exp, tmp_path / "r", workers=1, progress=False)
+        loaded = bandits.load(folder)
+        assert len(loaded.cells) == 2 and all(c.regret.shape[0] == 4 for c in loaded.cells)
+        assert loaded.cells[0].instance_name.startswith("shifted_needle(")
+        with pytest.raises(experiment.ExperimentError, match="no parameter 'eps'"):
+            experiment.from_dict({"sweep": {"horizon": 10, "runs": 2},  # no name: "experiment"
+                                  "instance": {"family": "shifted_needle", "K": 4, "shift": 0.5, "eps": 1},
+                                  "agent": [{"name": "ucb1"}]})
+    finally:
+        instances.FAMILIES.pop("shifted_needle", None)
+    with pytest.raises(ValueError, match="built-in family"):
+        instances.define_family("needle", shifted_needle)
+    with pytest.raises(ValueError, match="identifier"):
+        instances.define_family("no spaces", shifted_needle)
+    assert "from_arrays" not in experiment.TOML_FAMILIES and "needle" in experiment.TOML_FAMILIES
