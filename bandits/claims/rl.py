@@ -83,7 +83,7 @@ def draw_rl(folder, table, exp, stem):
     ax.set_xlabel("k (samples)")
     ax.set_ylabel("pass@k of the final policy")
     handles, names = axes[0, 1].get_legend_handles_labels()
-    names = [f"{n} (placebo control)" if _placebo(n) else n for n in names]
+    names = [f"{n}: placebo" if _placebo(n) else n for n in names]
     fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False)
     runs = int(end[end.metric == "solved"].n.max())
     fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs", fontsize=7)
