@@ -1,9 +1,18 @@
-"""Up-front parameter checks with one-line messages that name the parameter (scikit-learn style)."""
+"""Up-front parameter checks with one-line messages that name the parameter (scikit-learn style).
+
+:class:`Param` declares one parameter (default, range, integer or real, or a set of choices);
+agents, experiment files (the ``[sweep]`` fields), instance generators and the learners' settings
+all declare theirs with it, so every bad value gets the same kind of message:
+``horizon must be an integer >= 1, got 0``.
+"""
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
 import numbers
+from dataclasses import dataclass
 
 
 def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
@@ -36,3 +45,91 @@ def _range_text(low, high, low_open, high_open):
     if low is not None:
         return f"{'>' if low_open else '>='} {low:g}"
     return f"{'<' if high_open else '<='} {high:g}"
+
+
+class _Required:
+    def __repr__(self):
+        return "REQUIRED"
+
+
+#: The default of a parameter that must be given.
+REQUIRED = _Required()
+
+
+@dataclass(frozen=True)
+class Param:
+    """A declared parameter: its default, its kind and its admissible values.
+
+    ``Param(2.0, "exploration constant", low=0.0, low_open=True)`` is a real > 0;
+    ``integer=True`` makes it an integer; ``choices=("arm", "outcome")`` a string from a set.
+    """
+
+    default: object = REQUIRED
+    doc: str = ""
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    integer: bool = False
+    choices: tuple | None = None
+
+    def check(self, value, name):
+        """``value`` converted (int, float or a choice), or a one-line error naming ``name``."""
+        if self.choices is not None:
+            if not any(type(value) is type(c) and value == c for c in self.choices):
+                raise ValueError(f"{name} must be one of {', '.join(map(repr, self.choices))}; got {value!r}")
+            return value
+        if self.integer:
+            return check_int(value, name, low=self.low, high=self.high)
+        return check_real(value, name, low=self.low, high=self.high, low_open=self.low_open, high_open=self.high_open)
+
+    def describe(self) -> str:
+        """The admissible values in words (for ``bandits list`` and the docs)."""
+        if self.choices is not None:
+            return "one of " + ", ".join(map(repr, self.choices))
+        kind = "integer" if self.integer else "real"
+        if self.low is None and self.high is None:
+            return kind
+        return f"{kind} {_range_text(self.low, self.high, self.low_open, self.high_open)}"
+
+
+def check_params(given: dict, params: dict, owner: str, prefix: str = "") -> dict:
+    """``given`` checked against the declarations ``params``: unknown names refused, missing
+    required ones named, defaults filled in (in declaration order)."""
+    unknown = sorted(set(given) - set(params))
+    if unknown:
+        raise ValueError(f"{owner} has no parameter {unknown[0]!r} (its parameters: {', '.join(params) or 'none'})")
+    values = {}
+    for name, param in params.items():
+        if name not in given:
+            if param.default is REQUIRED:
+                raise ValueError(f"{prefix}{name} is missing: {owner} needs it")
+            values[name] = param.default
+        else:
+            values[name] = param.check(given[name], f"{prefix}{name}")
+    return values
+
+
+def declared(**params):
+    """Declare the keyword parameters of a function (an instance generator): each call is checked
+    against the declarations before the function runs, and ``fn.params`` lists them.
+
+    The function's own defaults are the declarations' defaults, so a signature and its
+    declaration cannot disagree.
+    """
+    def wrap(fn):
+        signature = inspect.signature(fn)
+        missing = set(signature.parameters) ^ set(params)
+        if missing:
+            raise TypeError(f"{fn.__name__}: declare exactly its keyword parameters (differ: {sorted(missing)})")
+        full = {name: Param(**{**param.__dict__, "default": (REQUIRED if p.default is inspect.Parameter.empty
+                                                              else p.default)})
+                for (name, p), param in zip(signature.parameters.items(), (params[n] for n in signature.parameters))}
+
+        @functools.wraps(fn)
+        def checked(**kwargs):
+            return fn(**check_params(kwargs, full, f"{fn.__name__}()"))
+
+        checked.params = full
+        return checked
+    return wrap

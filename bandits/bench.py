@@ -69,7 +69,7 @@ import json, time
 t0 = time.perf_counter()
 import numpy as np, bandits
 t1 = time.perf_counter()
-inst = bandits.instances.from_arrays(phi=np.arange(10), mu=np.linspace(0.1, 0.9, 10), family="bernoulli")
+inst = bandits.instances.from_arrays(phi=np.arange(10), mu=np.linspace(0.1, 0.9, 10), rewards="bernoulli")
 bandits.simulate(inst, "ucb1", horizon=100, runs=2, seed=0, n_jobs=1, checkpoints=[100])
 t2 = time.perf_counter()
 print(json.dumps({"import": t1 - t0, "first_call": t2 - t1}))
@@ -92,7 +92,7 @@ def make_instance():
     """The benchmark instance: K Bernoulli arms, each its own outcome (the C loop's problem)."""
     import bandits
 
-    return bandits.instances.from_arrays(phi=np.arange(K), mu=MEANS, family="bernoulli")
+    return bandits.instances.from_arrays(phi=np.arange(K), mu=MEANS, rewards="bernoulli")
 
 
 # ----------------------------------------------------------------------------- 1. Numba engine
@@ -242,7 +242,7 @@ def numpy_learner_steps(qs, steps, seed=0):
 SWEEP = {
     "sweep": {"name": "bench_sweep", "horizon": 2_000_000, "runs": 40, "seed": 0, "checkpoints": 20},
     # eight cells of equal cost, so that the ratio measures the runner and not the load balance
-    "instance": {"family": "minimax_outcomes", "K": 24, "m": 4, "eps": [0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12]},
+    "instance": {"generator": "minimax_outcomes", "K": 24, "m": 4, "eps": [0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.11, 0.12]},
     "agent": [{"name": "ucb1"}],
 }
 
@@ -274,7 +274,7 @@ def agent_instance(k):
     """K Bernoulli arms, means linspace(0.1, 0.9, K), each arm its own outcome."""
     import bandits
 
-    return bandits.instances.from_arrays(phi=np.arange(k), mu=np.linspace(0.1, 0.9, k), family="bernoulli")
+    return bandits.instances.from_arrays(phi=np.arange(k), mu=np.linspace(0.1, 0.9, k), rewards="bernoulli")
 
 
 def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horizon=False):

@@ -174,29 +174,35 @@ def _reproduce(args) -> int:
 
 def _list(args) -> int:
     from .agents import registered
-    from .experiment import TOML_FAMILIES
+    from .experiment import TOML_GENERATORS
 
     print("agents (any agent also takes lam >= 0, the batch penalty):")
     for name, spec in registered().items():
         params = ", ".join(f"{k}={p.default:g}" for k, p in spec.params.items()) or "no parameters"
         control = "outcome control" if spec.control == "outcome" else "arm control"
         print(f"  {name:24s} {params:22s} {control}")
-    from .rl import BONUSES, PARAMS
-    from .rl import FAMILIES as QUESTION_FAMILIES
-    from .rl.learner import DEFAULTS
+    from ._validate import REQUIRED
+    from .rl import GENERATORS as QUESTION_GENERATORS
+    from .rl.learner import SETTINGS
 
-    def families(title, table):
+    def generators(title, table):
         print(title)
         for name, fn in table.items():
-            params = ", ".join(k if p.default is inspect.Parameter.empty else f"{k}={p.default}"
-                               for k, p in inspect.signature(fn).parameters.items())
+            declared = getattr(fn, "params", None)
+            if declared:  # declared with bandits._validate.declared: defaults and ranges
+                params = ", ".join(f"{k} ({p.describe()})" if p.default is REQUIRED else f"{k}={p.default}"
+                                   for k, p in declared.items())
+            else:
+                params = ", ".join(k if p.default is inspect.Parameter.empty else f"{k}={p.default}"
+                                   for k, p in inspect.signature(fn).parameters.items())
             print(f"  {name:24s} {params}")
 
-    families("instance families:", TOML_FAMILIES)
-    families("question families (policy-gradient learners, [questions]):",
-             {k: v for k, v in QUESTION_FAMILIES.items() if k != "from_arrays"})
-    print("learners ([[learner]]): bonus in " + ", ".join(BONUSES) + "; param in " + ", ".join(PARAMS) + "; "
-          + ", ".join(f"{k}={v:g}" for k, v in DEFAULTS.items()))
+    generators("instance generators ([instance] generator = ...):", TOML_GENERATORS)
+    generators("question generators ([questions] generator = ..., for policy-gradient learners):",
+               {k: v for k, v in QUESTION_GENERATORS.items() if k != "from_arrays"})
+    print("learner settings ([[learner]]):")
+    for name, p in SETTINGS.items():
+        print(f"  {name:24s} default {p.default!r:10s} {p.describe():28s} {p.doc}")
     return 0
 
 

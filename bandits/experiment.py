@@ -10,7 +10,7 @@
     checkpoints = 100       # a count of log-spaced points (T always included) or a list
     batch = 1               # pulls per round (a list sweeps it)
     [instance]
-    family = "needle"       # a generator of bandits.instances
+    generator = "needle"    # a function of bandits.instances (GENERATORS)
     K = [4, 16, 64]         # a list is swept; several lists make a grid
     m = 2
     [[agent]]
@@ -25,6 +25,11 @@ names it can use: the instance parameters, ``T`` (= horizon), ``n`` (= batch), `
 
 :func:`load` parses and validates the whole file before anything runs, and every problem is
 reported as an :class:`ExperimentError` whose one-line message names the file and the field.
+
+An experiment with ``[questions]`` and ``[[learner]]`` tables instead of ``[instance]`` and
+``[[agent]]`` trains policy-gradient learners (:mod:`bandits.rl`); both kinds expand into cells
+(:mod:`bandits.cells`) with the same grid, the same checks and the same ``[sweep]`` declarations
+(:data:`SWEEP_FIELDS`).
 """
 
 from __future__ import annotations
@@ -41,7 +46,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__, instances
-from .agents.base import Agent, make_agent
+from ._validate import REQUIRED, Param
+from .agents.base import make_agent
+from .cells import BanditCell, LearnerCell
 from .expressions import ExpressionError, evaluate, is_expression, names_in
 
 if sys.version_info >= (3, 11):
@@ -49,34 +56,51 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-SWEEP_KEYS = {"name": str, "horizon": int, "runs": int, "seed": int, "checkpoints": (int, list), "batch": int,
-              "description": str}
 SWEEPABLE = ("horizon", "batch")
 CELL_LIMIT = 10_000   # more cells than this need --yes (max_cells=None in Python)
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
+
+#: The ``[sweep]`` fields of each kind of experiment, declared once (numbers checked by :class:`Param`).
+SWEEP_FIELDS = {
+    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1),
+               "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
+               "seed": Param(0, "root seed of the sweep", integer=True, low=0),
+               "batch": Param(1, "pulls per round (a list sweeps it)", integer=True, low=1)},
+    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1),
+                "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
+                "seed": Param(0, "root seed of the sweep", integer=True, low=0)},
+}
+#: Fields every ``[sweep]`` table may have besides its numbers, and the default checkpoint count.
+TEXT_FIELDS = ("name", "description")
+DEFAULT_CHECKPOINTS = {"bandit": 100, "learner": 40}
+#: The sections of each kind: ``[sweep]``, the thing simulated, and who acts on it.
+SECTIONS = {"bandit": {"sweep": dict, "instance": dict, "agent": list},
+            "learner": {"sweep": dict, "questions": dict, "learner": list}}
+
+
 def _default_name(source: str) -> str:
     """The file's stem, or ``experiment`` for a table given in Python (``from_dict``)."""
     stem = Path(source).stem
     return stem if NAME_PATTERN.fullmatch(stem) else "experiment"
 
 
-class _TomlFamilies(Mapping):
-    """The instance families an experiment file may name: every registered one (built-in or
-    added with :func:`bandits.instances.define_family`) except ``from_arrays``, read live."""
+class _TomlGenerators(Mapping):
+    """The instance generators an experiment file may name: every registered one (built-in or
+    added with :func:`bandits.instances.define_generator`) except ``from_arrays``, read live."""
 
     def __getitem__(self, name):
         if name == "from_arrays":
             raise KeyError(name)
-        return instances.FAMILIES[name]
+        return instances.GENERATORS[name]
 
     def __iter__(self):
-        return (name for name in instances.FAMILIES if name != "from_arrays")
+        return (name for name in instances.GENERATORS if name != "from_arrays")
 
     def __len__(self):
         return sum(1 for _ in self)
 
 
-TOML_FAMILIES = _TomlFamilies()
+TOML_GENERATORS = _TomlGenerators()
 
 
 class ExperimentError(ValueError):
@@ -84,41 +108,19 @@ class ExperimentError(ValueError):
 
 
 @dataclass(frozen=True)
-class Cell:
-    """One simulation of a sweep: an instance, an agent and the settings."""
-
-    family: str
-    instance_params: dict
-    agent: Agent
-    horizon: int
-    batch: int
-    runs: int
-    seed: int
-    checkpoints: object  # int count or tuple of ints
-
-    def describe(self) -> dict:
-        """Plain values identifying the cell (stored with its results)."""
-        return {"family": self.family, "instance": dict(self.instance_params), "agent": self.agent.name,
-                "agent_params": dict(self.agent.params), "lam": self.agent.lam, "label": self.agent.label,
-                "horizon": self.horizon, "batch": self.batch, "runs": self.runs, "seed": self.seed,
-                "checkpoints": self.checkpoints, "version": __version__}
-
-    @property
-    def key(self) -> str:
-        """A short hash of the cell's content: its file name in the results folder."""
-        text = json.dumps(self.describe(), sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-@dataclass(frozen=True)
 class Experiment:
     name: str
     path: str
-    config: dict          # the parsed file with defaults filled in
-    cells: tuple
+    config: dict          # the parsed file with defaults filled in (without its description)
+    cells: tuple          # BanditCell or LearnerCell (bandits.cells)
     swept: tuple          # names of the parameters that take several values
     figure: dict = field(default_factory=dict)  # how `bandits reproduce` draws it (not part of the hash)
     warnings: tuple = ()  # one-line notes on settings that run but may not mean what was meant
+    description: str = ""  # the file's words about itself (not part of the hash)
+
+    @property
+    def kind(self) -> str:
+        return self.cells[0].kind
 
     @property
     def config_hash(self) -> str:
@@ -128,10 +130,10 @@ class Experiment:
 def load(path, quick: bool = False, max_cells: int | None = CELL_LIMIT) -> Experiment:
     """Parse, validate and expand an experiment file into its cells.
 
-    With ``quick``, the file's optional ``[quick.sweep]`` and ``[quick.instance]`` tables
-    replace the matching fields (a smaller version of the same experiment, for tests).
-    A grid of more than ``max_cells`` cells is refused before it is expanded (``None``: no
-    limit); a cell that cannot fit in this machine's memory is always refused.
+    With ``quick``, the file's optional ``[quick.sweep]`` and ``[quick.instance]`` (or
+    ``[quick.questions]``) tables replace the matching fields (a smaller version of the same
+    experiment, for tests). A grid of more than ``max_cells`` cells is refused before it is
+    expanded (``None``: no limit); a cell that cannot fit in this machine's memory is always refused.
     """
     path = Path(path)
     try:
@@ -163,14 +165,15 @@ def _check_cell_count(count: int, max_cells, fail) -> None:
 
 def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
               max_cells: int | None = CELL_LIMIT) -> Experiment:
+    """:func:`load` for a table already parsed (the same checks, messages naming ``source``)."""
     def fail(field, problem):
         raise ExperimentError(f"{source}: {field}: {problem}")
 
-    learners = "questions" in raw or "learner" in raw
-    sections = {"sweep", "questions", "learner"} if learners else {"sweep", "instance", "agent"}
-    unknown = sorted(set(raw) - sections - {"quick", "figure"})
+    kind = "learner" if ("questions" in raw or "learner" in raw) else "bandit"
+    sections = SECTIONS[kind]
+    unknown = sorted(set(raw) - set(sections) - {"quick", "figure"})
     if unknown:
-        expected = ("[sweep], [questions], [[learner]]" if learners else "[sweep], [instance], [[agent]]")
+        expected = ", ".join(f"[{s}]" if t is dict else f"[[{s}]]" for s, t in sections.items())
         fail(unknown[0], f"unknown section (expected {expected}, [quick] and [figure])")
     figure = raw.get("figure", {})
     if not isinstance(figure, dict):
@@ -179,90 +182,128 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
     if (not isinstance(overrides, dict) or set(overrides) - {"sweep", "instance", "questions"}
             or not all(isinstance(t, dict) for t in overrides.values())):
         fail("[quick]", "may only hold the tables [quick.sweep] and [quick.instance] (or [quick.questions])")
-    _check_figure(figure, learners, fail)
+    _check_figure(figure, kind, fail)
     if quick:
         raw = {**raw, **{part: {**raw.get(part, {}), **table} for part, table in overrides.items()}}
-    if learners:
-        return _learner_experiment(raw, source, figure, fail, max_cells)
-    for section, kind in (("sweep", dict), ("instance", dict), ("agent", list)):
+    for section, shape in sections.items():
         if section not in raw:
             fail(f"[{section}]", "missing section")
-        if not isinstance(raw[section], kind):
-            fail(f"[{section}]", "must be a table" if kind is dict else "must be an array of tables [[agent]]")
+        if not isinstance(raw[section], shape):
+            fail(f"[{section}]", "must be a table" if shape is dict else f"must be an array of tables [[{section}]]")
+    sweep, description = _sweep(raw["sweep"], kind, source, fail)
+    if kind == "bandit":
+        cells, swept, notes, config = _bandit_cells(raw, sweep, source, fail, max_cells)
+    else:
+        cells, swept, notes, config = _learner_cells(raw, sweep, fail, max_cells)
+    return Experiment(sweep["name"], source, {**config, "version": __version__}, tuple(cells), tuple(swept),
+                      figure, tuple(notes), description)
 
-    sweep = dict(raw["sweep"])
-    _check_fields(sweep, SWEEP_KEYS, ("horizon", "runs"), "sweep", fail)
-    sweep.setdefault("name", _default_name(source))
-    check_name(sweep["name"], fail)
-    sweep.setdefault("seed", 0)
-    sweep.setdefault("checkpoints", 100)
-    sweep.setdefault("batch", 1)
-    for key, kind in SWEEP_KEYS.items():
+
+def _sweep(table: dict, kind: str, source: str, fail) -> tuple[dict, str]:
+    """The ``[sweep]`` table checked against :data:`SWEEP_FIELDS`, defaults filled in; its description."""
+    fields = SWEEP_FIELDS[kind]
+    sweep = dict(table)
+    description = sweep.pop("description", "")
+    allowed = [*fields, "checkpoints", *TEXT_FIELDS]
+    for key in sweep:
+        if key not in allowed:
+            fail(f"sweep.{key}", f"unknown field (expected one of {', '.join(allowed)})")
+    if not isinstance(description, str):
+        fail("sweep.description", f"must be a string, got {description!r}")
+    for key, param in fields.items():
         if key not in sweep:
+            if param.default is REQUIRED:
+                fail(f"sweep.{key}", "missing field")
+            sweep[key] = param.default
             continue
         values = sweep[key] if (key in SWEEPABLE and isinstance(sweep[key], list)) else [sweep[key]]
         if key in SWEEPABLE and not values:
             fail(f"sweep.{key}", "an empty list sweeps nothing")
-        for v in values:
-            if isinstance(v, bool) or not isinstance(v, kind):
-                name = kind.__name__ if isinstance(kind, type) else "an integer or a list of integers"
-                fail(f"sweep.{key}", f"must be {'an integer' if kind is int else name}, got {v!r}")
-            if kind is int and key != "seed" and v < 1:
-                fail(f"sweep.{key}", f"must be >= 1, got {v}")
-            if key == "seed" and v < 0:
-                fail("sweep.seed", f"must be >= 0, got {v}")
-    if isinstance(sweep["checkpoints"], int) and sweep["checkpoints"] < 1:
-        fail("sweep.checkpoints", f"must be a count >= 1 or a list of pull counts, got {sweep['checkpoints']}")
-    if isinstance(sweep["checkpoints"], list):
-        if not sweep["checkpoints"] or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 1
-                                               for c in sweep["checkpoints"]):
-            fail("sweep.checkpoints", "must be a count or a non-empty list of pull counts >= 1")
-        horizons = sweep["horizon"] if isinstance(sweep["horizon"], list) else [sweep["horizon"]]
-        if max(sweep["checkpoints"]) > min(horizons):
-            fail("sweep.checkpoints", f"pull counts must not exceed the horizon ({min(horizons)})")
+        for value in values:
+            _checked(param, value, f"sweep.{key}", source)
+    sweep.setdefault("name", _default_name(source))
+    check_name(sweep["name"], fail)
+    sweep.setdefault("checkpoints", DEFAULT_CHECKPOINTS[kind])
+    length = "horizon" if kind == "bandit" else "steps"
+    lengths = sweep[length] if isinstance(sweep[length], list) else [sweep[length]]
+    sweep["checkpoints"] = _check_checkpoints(sweep["checkpoints"], length, min(lengths), 1 if kind == "bandit" else 0,
+                                              fail)
+    return sweep, description
 
-    inst = dict(raw["instance"])
-    family = inst.pop("family", None)
-    if family is None:
-        fail("instance.family", "missing field")
-    if not isinstance(family, str) or family not in TOML_FAMILIES:
-        fail("instance.family", f"unknown family {family!r} (known: {', '.join(TOML_FAMILIES)})")
-    signature = inspect.signature(TOML_FAMILIES[family]).parameters
-    for key in inst:
+
+def _checked(param: Param, value, field: str, source: str):
+    """``param.check`` with the message ``SOURCE: FIELD: must be ...``."""
+    try:
+        return param.check(value, f"{field}:")
+    except (TypeError, ValueError) as exc:
+        raise ExperimentError(f"{source}: {exc}") from None
+
+
+def _check_checkpoints(value, length: str, shortest: int, low: int, fail):
+    """A count of log-spaced checkpoints, or a list of pull (step) counts in [low, shortest length]."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 1:
+            fail("sweep.checkpoints", f"must be a count >= 1 or a list of counts, got {value}")
+        return value
+    if not (isinstance(value, list) and value and all(isinstance(c, int) and not isinstance(c, bool) for c in value)):
+        fail("sweep.checkpoints", f"must be a count >= 1 or a non-empty list of integer counts, got {value!r}")
+    if min(value) < low or max(value) > shortest:
+        fail("sweep.checkpoints", f"counts must lie in [{low}, {length} = {shortest}], got {min(value)}..{max(value)}")
+    return value
+
+
+def grid(table: dict, prefix: str, fail) -> list[dict]:
+    """Every combination of the table's values: a list is swept, several lists make a grid."""
+    keys, lists = list(table), []
+    for k in keys:
+        value = table[k]
+        if isinstance(value, list) and not value:
+            fail(f"{prefix}.{k}", "an empty list sweeps nothing")
+        lists.append(value if isinstance(value, list) else [value])
+    return [dict(zip(keys, combo)) for combo in itertools.product(*lists)]
+
+
+def grid_size(table: dict) -> int:
+    """The number of points of :func:`grid` (counted before anything is expanded)."""
+    return math.prod(len(v) if isinstance(v, list) else 1 for v in table.values())
+
+
+def _generator(table: dict, section: str, generators, fail):
+    """The generator named by ``table`` (``generator = NAME``) and its remaining fields, checked
+    against its declared parameters."""
+    table = dict(table)
+    if "family" in table and "generator" not in table:
+        fail(f"{section}.family", "renamed: write generator = ... (the function that builds the "
+                                  f"{'instance' if section == 'instance' else 'question set'})")
+    name = table.pop("generator", None)
+    if name is None:
+        fail(f"{section}.generator", "missing field")
+    if not isinstance(name, str) or name not in generators:
+        fail(f"{section}.generator", f"unknown generator {name!r} (known: {', '.join(generators)})")
+    signature = inspect.signature(generators[name]).parameters
+    for key in table:
         if key not in signature:
-            fail(f"instance.{key}", f"family {family!r} has no parameter {key!r} (its parameters: "
-                                    f"{', '.join(signature)})")
+            fail(f"{section}.{key}", f"generator {name!r} has no parameter {key!r} (its parameters: "
+                                     f"{', '.join(signature)})")
     for key, p in signature.items():
-        if p.default is inspect.Parameter.empty and key not in inst:
-            fail(f"instance.{key}", f"missing parameter of family {family!r}")
+        if p.default is inspect.Parameter.empty and key not in table:
+            fail(f"{section}.{key}", f"missing parameter of generator {name!r}")
+    return name, table
 
+
+def _bandit_cells(raw, sweep, source, fail, max_cells):
+    generator, inst = _generator(raw["instance"], "instance", TOML_GENERATORS, fail)
     agents = raw["agent"]
     if not agents:
         fail("[[agent]]", "at least one agent is needed")
     for i, entry in enumerate(agents):
         if not isinstance(entry, dict) or "name" not in entry:
             fail(f"agent[{i}].name", "missing field")
-
-    def grid(table, prefix):
-        keys = list(table)
-        lists = []
-        for k in keys:
-            value = table[k]
-            if isinstance(value, list):
-                if not value:
-                    fail(f"{prefix}.{k}", "an empty list sweeps nothing")
-                lists.append(value)
-            else:
-                lists.append([value])
-        return keys, [dict(zip(keys, combo)) for combo in itertools.product(*lists)]
-
     settings = {k: sweep[k] for k in SWEEPABLE}
-    sizes = [len(v) if isinstance(v, list) else 1 for v in [*settings.values(), *inst.values()]]
-    agent_sizes = [math.prod(len(v) if isinstance(v, list) else 1 for k, v in e.items() if k != "name")
-                   for e in agents]
-    _check_cell_count(math.prod(sizes) * sum(agent_sizes), max_cells, fail)  # before expanding anything
-    _, setting_points = grid(settings, "sweep")
-    _, instance_points = grid(inst, "instance")
+    agent_points = sum(grid_size({k: v for k, v in e.items() if k != "name"}) for e in agents)
+    _check_cell_count(grid_size(settings) * grid_size(inst) * agent_points, max_cells, fail)  # before expanding
+    setting_points = grid(settings, "sweep", fail)
+    instance_points = grid(inst, "instance", fail)
     notes = []
     for setting in setting_points:
         if setting["batch"] > setting["horizon"]:
@@ -283,7 +324,7 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
             params = _resolve(point, variables, "instance", fail)
             _check_cell_memory(params, sweep["runs"], checkpoints, setting["horizon"], fail)
             try:
-                instance = TOML_FAMILIES[family](**params)
+                instance = TOML_GENERATORS[generator](**params)
             except (TypeError, ValueError) as exc:
                 fail("instance", f"{exc} (at {_where(params)})")
             except MemoryError:
@@ -291,16 +332,15 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
             for i, entry in enumerate(agents):
                 entry = dict(entry)
                 name = entry.pop("name")
-                _, agent_points = grid(entry, f"agent[{i}]")
-                for apoint in agent_points:
+                for apoint in grid(entry, f"agent[{i}]", fail):
                     aparams = _resolve(apoint, {**variables, **params}, f"agent[{i}]", fail)
                     try:
                         agent = make_agent(name, **aparams)
                         agent.spec.check_instance(instance)
                     except (TypeError, ValueError) as exc:
                         fail(f"agent[{i}]", str(exc))
-                    cell = Cell(family, params, agent, setting["horizon"], setting["batch"], sweep["runs"],
-                                sweep["seed"], checkpoints)
+                    cell = BanditCell(generator, params, agent, setting["horizon"], setting["batch"], sweep["runs"],
+                                      sweep["seed"], checkpoints)
                     if cell.key in seen:
                         fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {_where(params)})")
                     seen.add(cell.key)
@@ -310,8 +350,8 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
             column = "lam" if k == "lam" else f"agent.{k}"
             if isinstance(v, list) and column not in swept:
                 swept.append(column)
-    config = {"sweep": sweep, "instance": {"family": family, **inst}, "agent": agents, "version": __version__}
-    return Experiment(sweep["name"], source, config, tuple(cells), tuple(swept), figure, tuple(notes))
+    config = {"sweep": sweep, "instance": {"generator": generator, **inst}, "agent": agents}
+    return cells, swept, notes, config
 
 
 def _check_cell_memory(params: dict, runs: int, checkpoints, horizon: int, fail) -> None:
@@ -345,13 +385,14 @@ FIGURE_KINDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}
 LEARNER_FIGURE_KINDS = {"rl", "collision", "entropy"}  # the kinds of experiments with [[learner]] tables
 
 
-def _check_figure(figure: dict, learners: bool, fail) -> None:
+def _check_figure(figure: dict, experiment_kind: str, fail) -> None:
     """The [figure] table that `bandits reproduce` reads: a known kind, its required fields, bands and controls."""
     if not figure:
         return
     kind = figure.get("kind")
+    learners = experiment_kind == "learner"
     if not isinstance(kind, str) or kind not in FIGURE_KINDS or (kind in LEARNER_FIGURE_KINDS) != learners:
-        known = ", ".join(sorted(LEARNER_FIGURE_KINDS)) if learners else "minimax, scaling, horizon, tradeoff"
+        known = ", ".join(sorted(k for k in FIGURE_KINDS if (k in LEARNER_FIGURE_KINDS) == learners))
         fail("figure.kind", f"unknown figure kind {kind!r} (known here: {known})")
     for key in sorted(FIGURE_KINDS[kind] - set(figure)):
         fail(f"figure.{key}", f"missing field of a {kind!r} figure")
@@ -398,95 +439,38 @@ def _where(params: dict) -> str:
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
-# -- experiments with policy-gradient learners (SPEC 3 R3) ---------------------------------------
+def _learner_cells(raw, sweep, fail, max_cells):
+    from .rl import GENERATORS
+    from .rl.learner import SETTINGS, check_settings
 
-LEARNER_SWEEP_KEYS = {"name", "steps", "runs", "seed", "checkpoints", "description"}
-LEARNER_KEYS = {"bonus", "param", "n", "eta", "beta", "c", "b0"}
-
-
-@dataclass(frozen=True)
-class LearnerCell:
-    """One training run set: multi-question instance, learner settings, steps."""
-
-    family: str
-    instance_params: dict
-    settings: dict
-    steps: int
-    runs: int
-    seed: int
-    checkpoints: object
-
-    def describe(self) -> dict:
-        from .rl.learner import learner_label
-        label = learner_label(self.settings)
-        return {"kind": "learner", "family": self.family, "instance": dict(self.instance_params),
-                "settings": dict(self.settings), "label": label, "steps": self.steps, "runs": self.runs,
-                "seed": self.seed, "checkpoints": self.checkpoints, "version": __version__}
-
-    @property
-    def key(self) -> str:
-        return hashlib.sha256(json.dumps(self.describe(), sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _learner_experiment(raw, source, figure, fail, max_cells=CELL_LIMIT) -> Experiment:
-    from .rl import learner as rl_learner
-    from .rl.questions import FAMILIES as QUESTION_FAMILIES
-
-    for section, kind in (("sweep", dict), ("questions", dict), ("learner", list)):
-        if not isinstance(raw.get(section), kind):
-            fail(f"[{section}]", "missing section" if section not in raw else "has the wrong form")
-    sweep = dict(raw["sweep"])
-    _check_fields(sweep, sorted(LEARNER_SWEEP_KEYS), ("steps", "runs"), "sweep", fail)
-    for key in ("steps", "runs"):
-        if isinstance(sweep[key], bool) or not isinstance(sweep[key], int) or sweep[key] < 1:
-            fail(f"sweep.{key}", f"must be an integer >= 1, got {sweep[key]!r}")
-    sweep.setdefault("name", _default_name(source))
-    sweep.setdefault("seed", 0)
-    sweep.setdefault("checkpoints", 40)
-    if isinstance(sweep["seed"], bool) or not isinstance(sweep["seed"], int) or sweep["seed"] < 0:
-        fail("sweep.seed", f"must be an integer >= 0, got {sweep['seed']!r}")
-    ckpt = sweep["checkpoints"]
-    if isinstance(ckpt, bool) or not (isinstance(ckpt, int) and ckpt >= 1 or isinstance(ckpt, list) and ckpt
-                                      and all(isinstance(c, int) and not isinstance(c, bool)
-                                              and 0 <= c <= sweep["steps"] for c in ckpt)):
-        fail("sweep.checkpoints", f"must be a count >= 1 or a list of step counts in [0, steps], got {ckpt!r}")
-    check_name(sweep["name"], fail)
-    questions = dict(raw["questions"])
-    family = questions.pop("family", "transfer")
-    if not isinstance(family, str) or family not in QUESTION_FAMILIES or family == "from_arrays":
-        fail("questions.family", f"unknown family {family!r} (known: transfer)")
+    toml_generators = {k: v for k, v in GENERATORS.items() if k != "from_arrays"}
+    generator, questions = _generator(raw["questions"], "questions", toml_generators, fail)
     try:
-        QUESTION_FAMILIES[family](**questions)
+        GENERATORS[generator](**questions)
     except (TypeError, ValueError) as exc:
         fail("questions", str(exc))
-    cells = []
-    _check_cell_count(sum(math.prod(len(v) if isinstance(v, list) else 1 for v in e.values())
-                          for e in raw["learner"] if isinstance(e, dict)), max_cells, fail)
-    for i, entry in enumerate(raw["learner"]):
+    learners = raw["learner"]
+    if not learners:
+        fail("[[learner]]", "at least one learner is needed")
+    for i, entry in enumerate(learners):
         if not isinstance(entry, dict):
             fail(f"learner[{i}]", "must be a table [[learner]]")
-        unknown = sorted(set(entry) - LEARNER_KEYS)
+    _check_cell_count(sum(grid_size(e) for e in learners), max_cells, fail)
+    cells = []
+    checkpoints = tuple(sweep["checkpoints"]) if isinstance(sweep["checkpoints"], list) else sweep["checkpoints"]
+    for i, entry in enumerate(learners):
+        unknown = sorted(set(entry) - set(SETTINGS))
         if unknown:
-            fail(f"learner[{i}].{unknown[0]}", f"unknown field (expected some of {', '.join(sorted(LEARNER_KEYS))})")
-        keys = list(entry)
-        lists = [entry[k] if isinstance(entry[k], list) else [entry[k]] for k in keys]
-        for k, values in zip(keys, lists):
-            if not values:
-                fail(f"learner[{i}].{k}", "an empty list sweeps nothing")
-        for combo in itertools.product(*lists):
-            given = dict(zip(keys, combo))
-            settings = {"bonus": "none", "param": "arm", "n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5,
-                        **given}
+            fail(f"learner[{i}].{unknown[0]}", f"unknown field (expected some of {', '.join(SETTINGS)})")
+        for given in grid(entry, f"learner[{i}]", fail):
             try:
-                settings = rl_learner.check_settings(settings)
+                settings = check_settings(given)
             except (TypeError, ValueError) as exc:
                 fail(f"learner[{i}]", str(exc))
-            cells.append(LearnerCell(family, questions, settings, sweep["steps"], sweep["runs"], sweep["seed"],
-                                     sweep["checkpoints"]))
-    if not cells:
-        fail("[[learner]]", "at least one learner is needed")
+            cells.append(LearnerCell(generator, questions, settings, sweep["steps"], sweep["runs"], sweep["seed"],
+                                     checkpoints))
     if len({c.key for c in cells}) != len(cells):
         fail("[[learner]]", "the same learner appears twice")
-    config = {"sweep": sweep, "questions": {"family": family, **questions}, "learner": raw["learner"],
-              "version": __version__}
-    return Experiment(sweep["name"], source, config, tuple(cells), (), figure)
+    swept = sorted({k for e in learners for k, v in e.items() if isinstance(v, list)})
+    config = {"sweep": sweep, "questions": {"generator": generator, **questions}, "learner": learners}
+    return cells, swept, [], config

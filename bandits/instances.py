@@ -1,17 +1,17 @@
-"""Outcome-bandit instances: K arms, m outcomes, an outcome kernel and a reward family.
+"""Outcome-bandit instances: K arms, m outcomes, an outcome kernel and a reward law.
 
 An :class:`Instance` is the model of docs/theory.md section 1. Pulling arm ``a`` draws an outcome
-``o ~ Q[a]`` and a reward ``r ~ family(mu[o])``; the learner observes ``(a, o, r)``.
+``o ~ Q[a]`` and a reward ``r ~ law(mu[o])``; the learner observes ``(a, o, r)``.
 
-Reward families
+Reward laws (``Instance(..., rewards=...)``)
     ``"bernoulli"``   r ~ Bernoulli(mu_o), mu_o in [0, 1]
     ``"gaussian"``    r ~ Normal(mu_o, sigma)
     ``"verifiable"``  r = mu_o exactly, mu_o in {0, 1} (the final-answer checker)
 
 Generators (keyword parameters, validated up front)
     :func:`minimax_arms`, :func:`minimax_outcomes`, :func:`needle`, :func:`llm_like`,
-    :func:`random`, :func:`from_arrays`.  ``FAMILIES`` maps each name to its function;
-    :func:`define_family` adds yours.
+    :func:`random_instance`, :func:`from_arrays`.  ``GENERATORS`` maps each name (as experiment
+    files write it: ``[instance] generator = "needle"``) to its function; :func:`define_generator` adds yours.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from functools import cached_property
 
 import numpy as np
 
-from ._validate import check_int, check_real
+from ._validate import Param, check_real, declared
 
 __all__ = [
     "Instance",
@@ -28,13 +28,13 @@ __all__ = [
     "minimax_outcomes",
     "needle",
     "llm_like",
-    "random",
+    "random_instance",
     "from_arrays",
-    "FAMILIES",
-    "define_family",
+    "GENERATORS",
+    "define_generator",
 ]
 
-REWARD_FAMILIES = ("bernoulli", "gaussian", "verifiable")
+REWARDS = ("bernoulli", "gaussian", "verifiable")
 
 
 class Instance:
@@ -47,8 +47,8 @@ class Instance:
         A one-hot row is a deterministic map ``phi(a)``.
     mu : array (m,)
         Outcome means.
-    family : {"bernoulli", "gaussian", "verifiable"}
-        Reward family given the outcome.
+    rewards : {"bernoulli", "gaussian", "verifiable"}
+        The reward law given the outcome.
     sigma : float
         Standard deviation of Gaussian rewards (ignored otherwise).
     pi0 : array (K,), optional
@@ -67,7 +67,7 @@ class Instance:
         Arm means ``Q @ mu``; ``theta_star`` their maximum and ``gaps`` = ``theta_star - theta``.
     """
 
-    def __init__(self, Q, mu, family="bernoulli", sigma=1.0, pi0=None, name=None):
+    def __init__(self, Q, mu, rewards="bernoulli", sigma=1.0, pi0=None, name=None):
         Q = _as_float_array(Q, "Q", ndim=2)
         mu = _as_float_array(mu, "mu", ndim=1)
         K, m = Q.shape
@@ -82,11 +82,11 @@ class Instance:
         bad = np.flatnonzero(np.abs(sums - 1.0) > 1e-9)
         if bad.size:
             raise ValueError(f"each row of Q must sum to 1; row {bad[0]} sums to {sums[bad[0]]:.6g}")
-        if family not in REWARD_FAMILIES:
-            raise ValueError(f"family must be one of {', '.join(REWARD_FAMILIES)}; got {family!r}")
-        if family == "bernoulli" and ((mu < 0) | (mu > 1)).any():
+        if rewards not in REWARDS:
+            raise ValueError(f"rewards must be one of {', '.join(REWARDS)}; got {rewards!r}")
+        if rewards == "bernoulli" and ((mu < 0) | (mu > 1)).any():
             raise ValueError("mu must lie in [0, 1] for Bernoulli rewards")
-        if family == "verifiable" and not np.isin(mu, (0.0, 1.0)).all():
+        if rewards == "verifiable" and not np.isin(mu, (0.0, 1.0)).all():
             raise ValueError("mu must be 0 or 1 for verifiable rewards")
         sigma = check_real(sigma, "sigma", low=0.0, low_open=True)
         if pi0 is None:
@@ -99,7 +99,7 @@ class Instance:
                 raise ValueError("pi0 must be non-negative and sum to 1")
         self.Q = Q
         self.mu = mu
-        self.family = family
+        self.rewards = rewards
         self.sigma = float(sigma)
         self.pi0 = pi0
         self.name = name or "instance"
@@ -143,14 +143,14 @@ class Instance:
     @property
     def correct(self) -> np.ndarray:
         """Outcomes with reward 1 on a verifiable instance (all False otherwise)."""
-        if self.family != "verifiable":
+        if self.rewards != "verifiable":
             return np.zeros(self.m, dtype=bool)
         return self.mu == 1.0
 
     @property
     def has_pass_metric(self) -> bool:
         """Pass regret is defined: verifiable rewards, deterministic map, a correct arm exists."""
-        return self.family == "verifiable" and self.deterministic and self.theta_star == 1.0
+        return self.rewards == "verifiable" and self.deterministic and self.theta_star == 1.0
 
     def describe(self) -> dict:
         """Plain-value description, used for fingerprints and result provenance."""
@@ -158,7 +158,7 @@ class Instance:
             "name": self.name,
             "K": self.K,
             "m": self.m,
-            "family": self.family,
+            "rewards": self.rewards,
             "sigma": self.sigma,
             "deterministic": self.deterministic,
             "theta_star": self.theta_star,
@@ -166,13 +166,13 @@ class Instance:
 
     def fingerprint(self) -> bytes:
         """Bytes that identify the instance's content (used to key random seeds)."""
-        parts = [self.family.encode(), np.float64(self.sigma).tobytes(), np.int64([self.K, self.m]).tobytes()]
+        parts = [self.rewards.encode(), np.float64(self.sigma).tobytes(), np.int64([self.K, self.m]).tobytes()]
         parts += [np.ascontiguousarray(a).tobytes() for a in (self.Q, self.mu, self.pi0)]
         return b"|".join(parts)
 
     def __repr__(self) -> str:
         kind = "deterministic map" if self.deterministic else "stochastic kernel"
-        return (f"Instance({self.name!r}, K={self.K}, m={self.m}, {self.family}, {kind}, "
+        return (f"Instance({self.name!r}, K={self.K}, m={self.m}, {self.rewards}, {kind}, "
                 f"theta*={self.theta_star:.4g})")
 
 
@@ -201,38 +201,35 @@ def _even_map(K, m):
 
 # -- generators ---------------------------------------------------------------------------
 
+@declared(K=Param(doc="arms", integer=True, low=1), eps=Param(doc="advantage of arm 0", low=0.0, high=0.5))
 def minimax_arms(*, K, eps):
     """The lower-bound instance with arm control (docs/theory.md section 2).
 
     m = 2 outcomes (0: wrong, reward 0; 1: correct, reward 1) with verifiable rewards.
     Every arm reaches the correct outcome with probability 1/2, arm 0 with 1/2 + eps.
     """
-    K = check_int(K, "K", low=1)
-    eps = check_real(eps, "eps", low=0.0, high=0.5)
     Q = np.full((K, 2), 0.5)
     Q[0] = (0.5 - eps, 0.5 + eps)
-    return Instance(Q, [0.0, 1.0], family="verifiable", name=f"minimax_arms(K={K}, eps={eps:.4g})")
+    return Instance(Q, [0.0, 1.0], rewards="verifiable", name=f"minimax_arms(K={K}, eps={eps:.4g})")
 
 
+@declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1),
+          eps=Param(doc="advantage of outcome 0", low=0.0, high=0.5))
 def minimax_outcomes(*, K, m, eps):
     """Deterministic map spreading K arms evenly over m outcomes (phi(a) = a mod m);
     Bernoulli outcome means 1/2, outcome 0 has 1/2 + eps."""
-    K = check_int(K, "K", low=1)
-    m = check_int(m, "m", low=1)
     if K < m:
         raise ValueError(f"K must be >= m so that every outcome has an arm, got K={K}, m={m}")
-    eps = check_real(eps, "eps", low=0.0, high=0.5)
     mu = np.full(m, 0.5)
     mu[0] += eps
-    return Instance(_one_hot(_even_map(K, m), m), mu, family="bernoulli",
+    return Instance(_one_hot(_even_map(K, m), m), mu, rewards="bernoulli",
                     name=f"minimax_outcomes(K={K}, m={m}, eps={eps:.4g})")
 
 
+@declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1))
 def needle(*, K, m=2):
     """Deterministic map, verifiable rewards: arm 0 alone reaches the correct outcome 0;
     the other K - 1 arms are spread evenly over the m - 1 wrong outcomes."""
-    K = check_int(K, "K", low=1)
-    m = check_int(m, "m", low=1)
     if m == 1 and K > 1:
         raise ValueError("m must be >= 2 when K > 1 (one correct and at least one wrong outcome)")
     if K < m:
@@ -242,9 +239,12 @@ def needle(*, K, m=2):
         phi[1:] = 1 + np.arange(K - 1) % (m - 1)
     mu = np.zeros(m)
     mu[0] = 1.0
-    return Instance(_one_hot(phi, m), mu, family="verifiable", name=f"needle(K={K}, m={m})")
+    return Instance(_one_hot(phi, m), mu, rewards="verifiable", name=f"needle(K={K}, m={m})")
 
 
+@declared(K=Param(doc="arms", integer=True, low=2), m=Param(doc="outcomes", integer=True, low=2),
+          zipf_s=Param(doc="Zipf exponent of the wrong answers' popularity", low=0.0),
+          p_correct=Param(doc="pi0's mass on the correct answer", low=0.0, high=1.0, low_open=True, high_open=True))
 def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
     """Verifiable instance shaped like an LLM's answers to one hard question.
 
@@ -254,10 +254,6 @@ def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
     answers by a Zipf law (outcome j gets a share proportional to j ** -zipf_s, at least one arm),
     so a few wrong answers are popular. Deterministic map.
     """
-    K = check_int(K, "K", low=2)
-    m = check_int(m, "m", low=2)
-    zipf_s = check_real(zipf_s, "zipf_s", low=0.0)
-    p_correct = check_real(p_correct, "p_correct", low=0.0, high=1.0, low_open=True, high_open=True)
     n_correct = min(max(1, round(p_correct * K)), K - (m - 1))
     if n_correct < 1:
         raise ValueError(f"K must be >= m so that every outcome has an arm, got K={K}, m={m}")
@@ -274,19 +270,19 @@ def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
     pi0 /= pi0.sum()
     mu = np.zeros(m)
     mu[0] = 1.0
-    return Instance(_one_hot(phi, m), mu, family="verifiable", pi0=pi0,
+    return Instance(_one_hot(phi, m), mu, rewards="verifiable", pi0=pi0,
                     name=f"llm_like(K={K}, m={m}, s={zipf_s:.3g}, p={p_correct:.3g})")
 
 
-def random(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
+@declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1),
+          seed=Param(doc="seed of the draw", integer=True, low=0),
+          rewards=Param(doc="reward law", choices=("bernoulli", "gaussian", "verifiable")),
+          deterministic=Param(doc="a deterministic map instead of Dirichlet rows", choices=(False, True)),
+          sigma=Param(doc="Gaussian noise", low=0.0, low_open=True))
+def random_instance(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
     """A random instance: Dirichlet(1) kernel rows (or a uniform random map when
     ``deterministic``; every outcome gets at least one arm when K >= m) and uniform means
     (0/1 draws when ``rewards`` is "verifiable"; "bernoulli" and "gaussian" also work)."""
-    K = check_int(K, "K", low=1)
-    m = check_int(m, "m", low=1)
-    seed = check_int(seed, "seed", low=0)
-    if rewards not in REWARD_FAMILIES:
-        raise ValueError(f"rewards must be one of {', '.join(REWARD_FAMILIES)}; got {rewards!r}")
     rng = np.random.default_rng(seed)
     if deterministic:
         phi = rng.permutation(_even_map(K, m)) if K >= m else rng.integers(0, m, size=K)
@@ -295,10 +291,10 @@ def random(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
         Q = rng.dirichlet(np.ones(m), size=K)
         Q /= Q.sum(axis=1, keepdims=True)
     mu = rng.integers(0, 2, size=m).astype(float) if rewards == "verifiable" else rng.uniform(0, 1, size=m)
-    return Instance(Q, mu, family=rewards, sigma=sigma, name=f"random(K={K}, m={m}, seed={seed})")
+    return Instance(Q, mu, rewards=rewards, sigma=sigma, name=f"random(K={K}, m={m}, seed={seed})")
 
 
-def from_arrays(*, mu, Q=None, phi=None, family="bernoulli", sigma=1.0, pi0=None, name=None):
+def from_arrays(*, mu, Q=None, phi=None, rewards="bernoulli", sigma=1.0, pi0=None, name=None):
     """Any instance: give the kernel ``Q`` (K x m) or a deterministic map ``phi`` (K ints in [0, m))."""
     if (Q is None) == (phi is None):
         raise ValueError("give exactly one of Q (outcome kernel) or phi (deterministic map)")
@@ -310,36 +306,36 @@ def from_arrays(*, mu, Q=None, phi=None, family="bernoulli", sigma=1.0, pi0=None
         if phi_arr.size and (phi_arr.min() < 0 or phi_arr.max() >= m):
             raise ValueError(f"phi values must lie in [0, m) with m = len(mu) = {m}")
         Q = _one_hot(phi_arr, m)
-    return Instance(Q, mu, family=family, sigma=sigma, pi0=pi0, name=name)
+    return Instance(Q, mu, rewards=rewards, sigma=sigma, pi0=pi0, name=name)
 
 
-FAMILIES = {
+GENERATORS = {
     "minimax_arms": minimax_arms,
     "minimax_outcomes": minimax_outcomes,
     "needle": needle,
     "llm_like": llm_like,
-    "random": random,
+    "random": random_instance,
     "from_arrays": from_arrays,
 }
 
-BUILTIN_FAMILIES = frozenset(FAMILIES)
+BUILTIN_GENERATORS = frozenset(GENERATORS)
 
 
-def define_family(name: str, generator, *, replace: bool = False):
-    """Make ``generator`` reachable by ``name`` from experiment files (``[instance] family = name``).
+def define_generator(name: str, generator, *, replace: bool = False):
+    """Make ``generator`` reachable by ``name`` from experiment files (``[instance] generator = name``).
 
     ``generator`` takes keyword parameters (the experiment's ``[instance]`` fields, which may be
     swept or be ``=`` expressions) and returns an :class:`Instance`. Like a custom agent, a
-    family defined in your own code exists in the process that defined it: run such sweeps with
-    ``workers=1`` (``bandits.sweep.run(..., workers=1)``), or define the family in a module that the
-    worker processes import. A built-in family is replaced only with ``replace=True``.
+    generator defined in your own code exists in the process that defined it: run such sweeps with
+    ``workers=1`` (``bandits.sweep.run(..., workers=1)``), or define the generator in a module that the
+    worker processes import. A built-in generator is replaced only with ``replace=True``.
     Returns ``generator``.
     """
     if not isinstance(name, str) or not name.isidentifier():
-        raise ValueError(f"family name must be an identifier, got {name!r}")
+        raise ValueError(f"generator name must be an identifier, got {name!r}")
     if not callable(generator):
-        raise TypeError(f"the generator of family {name!r} must be callable, got {type(generator).__name__}")
-    if name in BUILTIN_FAMILIES and not replace:
-        raise ValueError(f"{name!r} is a built-in family; pass replace=True to replace it")
-    FAMILIES[name] = generator
+        raise TypeError(f"the generator {name!r} must be callable, got {type(generator).__name__}")
+    if name in BUILTIN_GENERATORS and not replace:
+        raise ValueError(f"{name!r} is a built-in generator; pass replace=True to replace it")
+    GENERATORS[name] = generator
     return generator

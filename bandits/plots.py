@@ -18,7 +18,7 @@ import pandas as pd
 from . import theory
 from .agents.base import control_of
 from .engine.metrics import LABELS
-from .experiment import TOML_FAMILIES
+from .experiment import TOML_GENERATORS
 
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
@@ -183,7 +183,7 @@ def _reference_curves(ax, group, cells):
     """
     key = group.cell.iloc[0]
     cell = cells[key]
-    instance = TOML_FAMILIES[cell["family"]](**cell["instance"])
+    instance = TOML_GENERATORS[cell["generator"]](**cell["instance"])
     t = np.unique(group.checkpoint)
     bounds = {}
     for agent in group.agent.unique():

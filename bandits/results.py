@@ -45,17 +45,17 @@ class CellResult(MetricArrays):
     @property
     def instance_name(self) -> str:
         """The instance's name, as :class:`bandits.Instance` gives it (e.g. ``needle(K=8, m=2)``)."""
-        from .experiment import TOML_FAMILIES
+        from .experiment import TOML_GENERATORS
 
-        family = TOML_FAMILIES.get(self.params["family"])
-        if family is not None and self.params.get("kind") != "learner":
+        generator = TOML_GENERATORS.get(self.params["generator"])
+        if generator is not None and self.params.get("kind") != "learner":
             try:
-                return family(**self.params["instance"]).name
+                return generator(**self.params["instance"]).name
             except (TypeError, ValueError, MemoryError):  # pragma: no cover - it was valid when it ran
                 pass
         inner = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                           for k, v in self.params["instance"].items())
-        return f"{self.params['family']}({inner})"
+        return f"{self.params['generator']}({inner})"
 
     @property
     def runs(self) -> int:

@@ -15,7 +15,7 @@ from ._validate import check_int
 from .agents.base import Agent, make_agent
 from .instances import Instance
 from .seeding import content_key, resolve_seed, run_seeds
-from .stats import ci_method, mean_ci
+from .stats import tidy_summary
 
 __all__ = ["simulate", "Result", "default_checkpoints", "estimate_bytes"]
 
@@ -215,7 +215,7 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
                       "never learns from what it sees", stacklevel=2)
     if runs < 2:
         warnings.warn("runs=1: a single run has no spread, so sem and the 95% interval are NaN", stacklevel=2)
-    checkpoints = _resolve_checkpoints(checkpoints, horizon, batch)
+    checkpoints = resolve_checkpoints(checkpoints, horizon, batch)
     check_memory(estimate_bytes(runs, len(checkpoints), instance.K, instance.m),
                  f"simulate(runs={runs}, {len(checkpoints)} checkpoints)")
     spec = agent.spec
@@ -253,30 +253,22 @@ def run_in_blocks(work, runs: int, n_jobs: int) -> None:
         list(pool.map(work, blocks[:-1], blocks[1:]))
 
 
-def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFrame:
-    """Tidy table of per-run metric arrays: checkpoint, metric, mean, sem, ci_low, ci_high, n."""
-    frames = []
-    for name, values in metrics.items():
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            mean, sem, low, high, n = mean_ci(values, level=level)
-        frames.append(pd.DataFrame({"checkpoint": checkpoints, "metric": name, "mean": mean, "sem": sem,
-                                    "ci_low": low, "ci_high": high, "n": n}))
-    table = pd.concat(frames, ignore_index=True)
-    table.attrs["ci_method"] = ci_method(level)
-    return table
+def resolve_checkpoints(checkpoints, length: int, batch: int = 1, *, length_name: str = "horizon",
+                        low: int = 1) -> np.ndarray:
+    """The checkpoints of a run of ``length`` pulls (or steps): ``None`` gives the default (about 100
+    log-spaced counts), an int that many, a list exactly those counts (each in [low, length]).
 
-
-def _resolve_checkpoints(checkpoints, horizon, batch):
+    The one resolver of :func:`simulate`, :func:`bandits.rl.train` and experiment files.
+    """
     if checkpoints is None:
-        return default_checkpoints(horizon, batch)
+        return default_checkpoints(length, batch)
     if isinstance(checkpoints, (int, np.integer)) and not isinstance(checkpoints, bool):
         count = check_int(checkpoints, "checkpoints", low=1)
-        return default_checkpoints(horizon, batch, count)
+        return default_checkpoints(length, batch, count)
     arr = np.asarray(checkpoints)
     if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError("checkpoints must be a count or a non-empty 1-D list of pull counts (integers)")
+        raise ValueError("checkpoints must be a count or a non-empty 1-D list of counts (integers)")
     arr = np.unique(arr.astype(np.int64))
-    if arr[0] < 1 or arr[-1] > horizon:
-        raise ValueError(f"checkpoints must lie in [1, horizon={horizon}], got {arr[0]}..{arr[-1]}")
+    if arr[0] < low or arr[-1] > length:
+        raise ValueError(f"checkpoints must lie in [{low}, {length_name}={length}], got {arr[0]}..{arr[-1]}")
     return arr

@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 from scipy import stats as _st
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -38,6 +39,20 @@ def mean_ci(values: np.ndarray, level: float = 0.95, axis: int = 0):
         sem = sd / np.sqrt(n)
         half = _st.t.ppf(0.5 + level / 2, np.maximum(n - 1, 1)) * sem
     return mean, sem, mean - half, mean + half, n
+
+
+def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFrame:
+    """Tidy table of per-run metric arrays: checkpoint, metric, mean, sem, ci_low, ci_high, n."""
+    frames = []
+    for name, values in metrics.items():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, sem, low, high, n = mean_ci(values, level=level)
+        frames.append(pd.DataFrame({"checkpoint": checkpoints, "metric": name, "mean": mean, "sem": sem,
+                                    "ci_low": low, "ci_high": high, "n": n}))
+    table = pd.concat(frames, ignore_index=True)
+    table.attrs["ci_method"] = ci_method(level)
+    return table
 
 
 def bootstrap_interval(samples, statistic, *, level: float = 0.95, seed: int = 0, paired: bool = False,

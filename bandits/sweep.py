@@ -33,7 +33,6 @@ import signal
 import threading
 import time
 import uuid
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,9 +41,9 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
+from .cells import cell_columns, compute_cell
 from .experiment import Experiment
-from .simulate import tidy_summary
-from .stats import CI_METHOD
+from .stats import CI_METHOD, tidy_summary
 
 CELLS = "cells"
 
@@ -73,27 +72,6 @@ class Interrupted(Exception):
     @property
     def exit_status(self) -> int:
         return 128 + self.signum
-
-
-def compute_cell(desc: dict) -> dict:
-    """Simulate one cell from its plain description (runs in a worker process)."""
-    from .experiment import TOML_FAMILIES
-    from .simulate import simulate
-
-    if desc.get("kind") == "learner":
-        from .rl import FAMILIES as QUESTION_FAMILIES, train
-        res = train(QUESTION_FAMILIES[desc["family"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
-                    runs=desc["runs"], seed=desc["seed"], checkpoints=desc["checkpoints"], n_jobs=1)
-        return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
-
-    instance = TOML_FAMILIES[desc["family"]](**desc["instance"])
-    checkpoints = desc["checkpoints"]
-    with warnings.catch_warnings():  # the experiment file was checked (and warned about) already
-        warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
-        res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
-                       batch=desc["batch"], checkpoints=list(checkpoints) if isinstance(checkpoints, (list, tuple))
-                       else checkpoints, n_jobs=1, lam=desc["lam"], **desc["agent_params"])
-    return {"key": desc["key"], "checkpoints": res.checkpoints, **res.metrics}
 
 
 def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
@@ -149,7 +127,7 @@ def plan(exp: Experiment, out, workers=None) -> str:
         params = _where(d["instance"])
         where = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
         lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
-                     f"{d['family']}({params})  {where} runs={d['runs']} checkpoints={count}")
+                     f"{d['generator']}({params})  {where} runs={d['runs']} checkpoints={count}")
         K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
         cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
         memory = max(memory, cell_bytes)
@@ -209,7 +187,7 @@ def run(exp: Experiment, out, *, workers=None, scheduler=None, force=False, prog
     finally:
         if client is not None:
             client.close()
-    write_summary(exp, out)
+    write_summary(out)
     return out
 
 
@@ -428,14 +406,7 @@ def summary_table(config: dict, out: Path) -> pd.DataFrame:
         if not path.exists():
             continue
         data = load_cell(out, cell["key"])
-        if cell.get("kind") == "learner":
-            columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "steps": cell["steps"],
-                       "label": cell["label"], **{("group_size" if k == "n" else k): v
-                                                  for k, v in cell["settings"].items()}}
-        else:
-            columns = {"cell": cell["key"], "family": cell["family"], **cell["instance"], "horizon": cell["horizon"],
-                       "batch": cell["batch"], "agent": cell["agent"], "label": cell["label"],
-                       **{f"agent.{k}": v for k, v in cell["agent_params"].items()}, "lam": cell["lam"]}
+        columns = {"cell": cell["key"], **cell_columns(cell)}
         metrics = {k: v for k, v in data.items() if k != "checkpoints"}
         frame = tidy_summary(data["checkpoints"], metrics)
         for name, value in reversed(columns.items()):
@@ -444,7 +415,8 @@ def summary_table(config: dict, out: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def write_summary(exp: Experiment, out: Path) -> None:
+def write_summary(out: Path) -> None:
+    """Write ``summary.csv`` from the cells saved in ``out`` (as ``config.json`` lists them)."""
     config = json.loads((out / "config.json").read_text())
     table = summary_table(config, out)
     _write_atomic(out / "summary.csv", table.to_csv(index=False).encode())

@@ -44,13 +44,13 @@ def kl_bernoulli(p, q):
     return a + b
 
 
-def _constant(means, family, sigma):
+def _constant(means, rewards, sigma):
     best = means.max()
     gaps = best - means
     sub = gaps > 1e-12
     if not sub.any():
         return 0.0
-    if family == "gaussian":
+    if rewards == "gaussian":
         kl = gaps[sub] ** 2 / (2 * sigma ** 2)
     else:
         kl = kl_bernoulli(means[sub], best)
@@ -59,11 +59,11 @@ def _constant(means, family, sigma):
 
 def lai_robbins_constant(instance) -> float | None:
     """(a) The arm-level constant for outcome-blind agents (``None``: no closed form)."""
-    if instance.family == "verifiable" and instance.deterministic:
+    if instance.rewards == "verifiable" and instance.deterministic:
         return 0.0  # rewards are exact: one pull tells an arm's mean
-    if instance.family == "gaussian" and not instance.deterministic:
+    if instance.rewards == "gaussian" and not instance.deterministic:
         return None  # an arm's reward is a mixture of Gaussians
-    return _constant(np.asarray(instance.theta, float), instance.family, instance.sigma)
+    return _constant(np.asarray(instance.theta, float), instance.rewards, instance.sigma)
 
 
 def structured_constant(instance, control: str = "arm") -> float | None:
@@ -74,10 +74,10 @@ def structured_constant(instance, control: str = "arm") -> float | None:
     """
     if not instance.deterministic:
         return None
-    if instance.family == "verifiable":
+    if instance.rewards == "verifiable":
         return 0.0
     present = instance.reachable if control == "outcome" else np.bincount(instance.phi, minlength=instance.m) > 0
-    return _constant(np.asarray(instance.mu, float)[present], instance.family, instance.sigma)
+    return _constant(np.asarray(instance.mu, float)[present], instance.rewards, instance.sigma)
 
 
 def lower_bound_constant(instance, agent: str, control: str | None = None) -> tuple[float | None, str]:

@@ -6,7 +6,7 @@ function per index rule, and comments quote the definitions they implement.
 
 Public API
 ----------
-SimpleInstance(Q, mu, family="bernoulli", sigma=1.0, pi0=None)
+SimpleInstance(Q, mu, rewards="bernoulli", sigma=1.0, pi0=None)
 run_naive(inst, agent, params, horizon, batch=1, lam=0.0, rng=None, checkpoints=None) -> dict
 simulate_naive(inst, agent, params, horizon, runs, seed, batch=1, lam=0.0) -> dict
 
@@ -19,9 +19,9 @@ Conventions that the definitions leave open (all documented where used):
 * epsilon_greedy: the eps coin is tossed for every placed pull; an exploration pull is
   a uniformly random arm and ignores the batch penalty.
 * The batch penalty divides by the nominal batch size n, also in a shorter last round.
-* kl_ucb with family "gaussian": the empirical mean is clipped to [0, 1] before the
+* kl_ucb with rewards "gaussian": the empirical mean is clipped to [0, 1] before the
   Bernoulli KL is used.
-* outcome_thompson with family "gaussian": theta_o ~ Normal(S_o/(N_o+1), sigma^2/(N_o+1)).
+* outcome_thompson with rewards "gaussian": theta_o ~ Normal(S_o/(N_o+1), sigma^2/(N_o+1)).
 * uniform and oracle (control agents) have no initial phase; uniform scores every arm
   0 (a uniform draw through the tie-break), oracle with its true mean theta_a (the batch
   penalty applies to both scores like to any index).
@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-FAMILIES = ("bernoulli", "gaussian", "verifiable")
+REWARDS = ("bernoulli", "gaussian", "verifiable")
 ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
               "outcome_ucb", "outcome_thompson", "uniform", "oracle")
 OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson", "outcome_level_uniform")
@@ -55,7 +55,7 @@ METRICS = ("regret", "distinct", "pass_regret", "round_distinct")
 class SimpleInstance:
     """Q: K x m outcome distributions per arm; mu: length-m outcome means."""
 
-    def __init__(self, Q, mu, family="bernoulli", sigma=1.0, pi0=None):
+    def __init__(self, Q, mu, rewards="bernoulli", sigma=1.0, pi0=None):
         self.Q = np.array(Q, dtype=np.float64, ndmin=2)
         self.mu = np.array(mu, dtype=np.float64).ravel()
         self.K, self.m = self.Q.shape
@@ -63,9 +63,9 @@ class SimpleInstance:
             raise ValueError("mu must have length m = Q.shape[1]")
         if not np.allclose(self.Q.sum(axis=1), 1.0) or (self.Q < 0).any():
             raise ValueError("every row of Q must be a probability distribution")
-        if family not in FAMILIES:
-            raise ValueError(f"family must be one of {FAMILIES}")
-        self.family = family
+        if rewards not in REWARDS:
+            raise ValueError(f"rewards must be one of {REWARDS}")
+        self.rewards = rewards
         self.sigma = float(sigma)
         if pi0 is None:
             pi0 = np.full(self.K, 1.0 / self.K)
@@ -82,7 +82,7 @@ class SimpleInstance:
         return self.Q @ self.mu
 
     def __repr__(self):
-        return (f"SimpleInstance(K={self.K}, m={self.m}, family={self.family!r}, "
+        return (f"SimpleInstance(K={self.K}, m={self.m}, rewards={self.rewards!r}, "
                 f"deterministic={self.deterministic})")
 
 
@@ -98,13 +98,13 @@ def argmax_random(index, rng):
 def draw_reward(inst, o, rng):
     """Reward given outcome o: Bernoulli(mu_o); Normal(mu_o, sigma); or exactly mu_o."""
     mu_o = float(inst.mu[o])
-    if inst.family == "bernoulli":
+    if inst.rewards == "bernoulli":
         return 1.0 if rng.random() < mu_o else 0.0
-    if inst.family == "gaussian":
+    if inst.rewards == "gaussian":
         return float(rng.normal(mu_o, inst.sigma))
-    if inst.family == "verifiable":
+    if inst.rewards == "verifiable":
         return mu_o
-    raise ValueError(f"unknown family {inst.family!r}")
+    raise ValueError(f"unknown rewards {inst.rewards!r}")
 
 
 def bernoulli_kl(p, q):
@@ -118,13 +118,13 @@ def bernoulli_kl(p, q):
     return value
 
 
-def posterior_sample(family, sigma, S, N, rng):
+def posterior_sample(rewards, sigma, S, N, rng):
     """One Thompson sample for a cell with reward sum S over N observations.
 
     bernoulli / verifiable: Beta(1 + S, 1 + N - S).
     gaussian: Normal(S/(N+1), sigma^2/(N+1))  (Agrawal-Goyal).
     """
-    if family == "gaussian":
+    if rewards == "gaussian":
         return float(rng.normal(S / (N + 1.0), sigma / math.sqrt(N + 1.0)))
     return float(rng.beta(1.0 + S, 1.0 + N - S))
 
@@ -222,7 +222,7 @@ def index_thompson(inst, state, t, params, rng):
     """Beta(1 + S_a, 1 + N_a - S_a) sample per arm (gaussian: Normal(S_a/(N_a+1), sigma^2/(N_a+1)))."""
     index = np.empty(inst.K)
     for a in range(inst.K):
-        index[a] = posterior_sample(inst.family, inst.sigma, state.S_arm[a], state.N_arm[a], rng)
+        index[a] = posterior_sample(inst.rewards, inst.sigma, state.S_arm[a], state.N_arm[a], rng)
     return index
 
 
@@ -258,7 +258,7 @@ def index_outcome_thompson(inst, state, t, params, rng):
     q_a ~ Dirichlet(1 + counts of outcomes of arm a); index_a = sum_o q_a[o] theta_o."""
     theta = np.empty(inst.m)
     for o in range(inst.m):
-        theta[o] = posterior_sample(inst.family, inst.sigma, state.S_out[o], state.N_out[o], rng)
+        theta[o] = posterior_sample(inst.rewards, inst.sigma, state.S_out[o], state.N_out[o], rng)
     index = np.empty(inst.K)
     for a in range(inst.K):
         q_a = rng.dirichlet(1.0 + state.counts[a])
@@ -291,7 +291,7 @@ def index_outcome_level_thompson(inst, state, t, params, rng, reachable):
         if not reachable[o]:
             index[o] = -math.inf
         else:
-            index[o] = posterior_sample(inst.family, inst.sigma, state.S_out[o], state.N_out[o], rng)
+            index[o] = posterior_sample(inst.rewards, inst.sigma, state.S_out[o], state.N_out[o], rng)
     return index
 
 
@@ -386,8 +386,8 @@ def run_naive(inst, agent, params, horizon, batch=1, lam=0.0, rng=None, checkpoi
     checkpoint (pull count; default [horizon]), taken right after that pull."""
     if agent not in AGENTS:
         raise ValueError(f"unknown agent {agent!r}; expected one of {AGENTS}")
-    if inst.family not in FAMILIES:
-        raise ValueError(f"unknown family {inst.family!r}")
+    if inst.rewards not in REWARDS:
+        raise ValueError(f"unknown rewards {inst.rewards!r}")
     params = dict(params or {})
     if "epsilon" in params and "eps" not in params:
         params["eps"] = params["epsilon"]

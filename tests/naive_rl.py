@@ -19,7 +19,7 @@ import numpy as np
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 PARAMS = ("arm", "outcome")
 PASS_KS = (1, 2, 4, 8, 16, 32)
-DEFAULTS = dict(n=8, eta=0.5, beta=0.0, bonus="none", c=0.2, b0=0.5, param="arm")
+DEFAULTS = dict(group_size=8, eta=0.5, beta=0.0, bonus="none", c=0.2, b0=0.5, param="arm")
 
 
 class SimpleQuestions:
@@ -178,7 +178,7 @@ def train_naive(inst, params, steps, rng, checkpoints=None):
     unknown = set(params) - set(DEFAULTS)
     assert not unknown, f"unknown params {unknown}"
     p = {**DEFAULTS, **params}
-    n, eta, beta, c, b0 = int(p["n"]), p["eta"], p["beta"], p["c"], p["b0"]
+    n, eta, beta, c, b0 = int(p["group_size"]), p["eta"], p["beta"], p["c"], p["b0"]
     bonus, param = p["bonus"], p["param"]
     assert bonus in BONUSES and param in PARAMS and beta >= 0
     checkpoints = sorted(set([steps] if checkpoints is None else checkpoints))

@@ -26,7 +26,7 @@ runs = 20
 seed = 3
 checkpoints = 20
 [instance]
-family = "minimax_arms"
+generator = "minimax_arms"
 K = [2, 4]
 eps = "= sqrt(K / T) / 2"
 [[agent]]
@@ -170,7 +170,7 @@ def test_memory_error_in_a_cell_is_one_line(tmp_path, capsys, monkeypatch):
 # -- cost checks before any work -------------------------------------------------------------------------
 
 HUGE = {
-    "K = 10^9": ('[sweep]\nhorizon = 1000\nruns = 10\n[instance]\nfamily = "needle"\nK = 1000000000\n'
+    "K = 10^9": ('[sweep]\nhorizon = 1000\nruns = 10\n[instance]\ngenerator = "needle"\nK = 1000000000\n'
                  '[[agent]]\nname = "ucb1"\n', "K=1000000000"),
     "runs x checkpoints": (TINY.replace("runs = 20", "runs = 2000000").replace("horizon = 300", "horizon = 10000000")
                            .replace("checkpoints = 20", "checkpoints = 10000"), "runs=2000000"),

@@ -24,7 +24,7 @@ runs = 20
 seed = 3
 checkpoints = 20
 [instance]
-family = "minimax_arms"
+generator = "minimax_arms"
 K = [2, 4]
 eps = "= sqrt(K / T) / 2"
 [[agent]]
@@ -102,7 +102,7 @@ runs = 8
 seed = 5
 checkpoints = 10
 [instance]
-family = "minimax_outcomes"
+generator = "minimax_outcomes"
 K = [8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]
 m = 4
 eps = 0.1
@@ -193,7 +193,7 @@ def test_plot_writes_pdf_and_png(tmp_path):
     assert all((tmp_path / "fig" / n).stat().st_size > 1000 for n in names)
 
 
-def test_list_names_every_agent_and_family(capsys):
+def test_list_names_every_agent_and_generator(capsys):
     assert main(["list"]) == 0
     text = capsys.readouterr().out
     for name in list(bandits.agents.registered()) + ["needle", "llm_like", "minimax_arms"]:
@@ -208,7 +208,7 @@ runs = 4
 seed = 2
 checkpoints = 5
 [questions]
-family = "transfer"
+generator = "transfer"
 X = 6
 K = 30
 m = 5
@@ -220,9 +220,9 @@ eta = 0.5
 BAD = {
     "broken toml": ("[sweep\nhorizon = 1", "not valid TOML"),
     "unknown agent": (TINY.replace('name = "thompson"', 'name = "thompsen"'), "unknown agent 'thompsen'"),
-    "unknown family": (TINY.replace('"minimax_arms"', '"minimax"'), "instance.family: unknown family 'minimax'"),
+    "unknown generator": (TINY.replace('"minimax_arms"', '"minimax"'), "instance.generator: unknown generator 'minimax'"),
     "unknown instance parameter": (TINY.replace("K = [2, 4]", "K = [2, 4]\nkk = 3"),
-                                   "instance.kk: family 'minimax_arms' has no parameter 'kk'"),
+                                   "instance.kk: generator 'minimax_arms' has no parameter 'kk'"),
     "unknown agent parameter": (TINY.replace("alpha = [1.0, 2.0]", "beta = 1.0"), "no parameter 'beta'"),
     "wrong type": (TINY.replace("runs = 20", 'runs = "many"'), "sweep.runs: must be an integer"),
     "out of range": (TINY.replace("runs = 20", "runs = 0"), "sweep.runs: must be >= 1"),
@@ -233,14 +233,14 @@ BAD = {
     "unknown section": (TINY + "\n[extra]\na = 1\n", "extra: unknown section"),
     "missing horizon": (TINY.replace("horizon = 300\n", ""), "sweep.horizon: missing field"),
     "zero checkpoints": (TINY.replace("checkpoints = 20", "checkpoints = 0"), "sweep.checkpoints: must be"),
-    "family not a name": (TINY.replace('family = "minimax_arms"', 'family = ["needle"]'), "unknown family"),
+    "generator not a name": (TINY.replace('generator = "minimax_arms"', 'generator = ["needle"]'), "unknown generator"),
     "huge power": (TINY.replace('"= sqrt(K / T) / 2"', '"= 9 ** 9 ** 9"'), "powers are limited"),
     "text in arithmetic": (TINY.replace('"= sqrt(K / T) / 2"', '"= -family"'), "instance.eps: expression"),
     "figure kind": (TINY + '\n[figure]\nkind = "pie"\n', "figure.kind: unknown figure kind 'pie'"),
     "quick not a table": (TINY + "\n[quick]\nsweep = 1\n", "[quick]: may only hold"),
     "learner bonus": (LEARN.replace('bonus = ["none", "batch"]', 'bonus = "bonanza"'), "bonus must be one of"),
     "learner empty list": (LEARN.replace('bonus = ["none", "batch"]', "bonus = []"), "an empty list sweeps nothing"),
-    "learner seed": (LEARN.replace("seed = 2", "seed = -1"), "sweep.seed: must be an integer >= 0"),
+    "learner seed": (LEARN.replace("seed = 2", "seed = -1"), "sweep.seed: must be >= 0"),
     "learner checkpoints": (LEARN.replace("checkpoints = 5", 'checkpoints = "a"'), "sweep.checkpoints: must be"),
 }
 

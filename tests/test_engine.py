@@ -12,7 +12,7 @@ from bandits.engine.loop import argmax_random_ties
 
 
 def test_the_environment_is_a_named_structure():
-    inst = bandits.instances.from_arrays(phi=np.array([1, 0, 1]), mu=[1.0, 0.0], family="verifiable")
+    inst = bandits.instances.from_arrays(phi=np.array([1, 0, 1]), mu=[1.0, 0.0], rewards="verifiable")
     env = engine.environment(inst, "arm", True)
     assert isinstance(env, engine.Environment) and env.n_choices == 3
     assert list(env.phi) == [1, 0, 1] and env.law == engine.REWARD_LAWS["verifiable"]
@@ -20,7 +20,7 @@ def test_the_environment_is_a_named_structure():
 
 
 def test_step_answers_with_the_arm_its_outcome_and_its_reward():
-    inst = bandits.instances.from_arrays(phi=np.array([1, 0, 1]), mu=[1.0, 0.0], family="verifiable")
+    inst = bandits.instances.from_arrays(phi=np.array([1, 0, 1]), mu=[1.0, 0.0], rewards="verifiable")
     env = engine.environment(inst, "arm", True)
     assert [tuple(env_mod.step(env, a)) for a in range(3)] == [(0, 1, 0.0), (1, 0, 1.0), (2, 1, 0.0)]
     # outcome control: choosing outcome 1 pulls arm 0 or 2 (pi0 uniform), never arm 1

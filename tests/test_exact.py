@@ -93,7 +93,7 @@ def test_checkpoints_default_and_batch_snapping():
 def test_outcome_control_groups_follow_restricted_pi0():
     # outcome 1 is produced by arms 1, 2 and 3; pi0 restricted to them is (0, 0.2, 0.1) / 0.3
     from bandits.engine import environment
-    inst = from_arrays(phi=np.array([0, 1, 1, 1]), mu=[1.0, 0.0], family="verifiable", pi0=[0.7, 0.0, 0.2, 0.1])
+    inst = from_arrays(phi=np.array([0, 1, 1, 1]), mu=[1.0, 0.0], rewards="verifiable", pi0=[0.7, 0.0, 0.2, 0.1])
     env = environment(inst, "outcome", True)
     ptr, arms, cdf = env.group_ptr, env.group_arms, env.group_cdf
     lo, hi = ptr[1], ptr[2]

@@ -115,7 +115,7 @@ def test_ascend_moves_every_parameter_of_the_question(param):
 def test_entropy_step_samples_measure_the_law_and_a_wrong_law_is_rejected():
     from bandits.rl import transfer
     qs = transfer(X=4, K=20, m=5, frac_hard=0.0, good=0.3, seed=1)
-    settings = {"bonus": "none", "param": "outcome", "n": 8, "beta": 0.1, "c": 1.0, "b0": 0.5}
+    settings = {"bonus": "none", "param": "outcome", "group_size": 8, "beta": 0.1, "c": 1.0, "b0": 0.5}
     etas = np.array([1e-3, 1e-2, 1e-1])
     s = grpo.entropy_step_samples(qs, settings, etas, 150, seed=4)
     dH, P1 = s["answer"]

@@ -8,7 +8,7 @@ from bandits import instances
 
 def test_minimax_arms():
     inst = instances.minimax_arms(K=5, eps=0.1)
-    assert inst.m == 2 and inst.family == "verifiable" and not inst.deterministic
+    assert inst.m == 2 and inst.rewards == "verifiable" and not inst.deterministic
     assert np.allclose(inst.theta, [0.6, 0.5, 0.5, 0.5, 0.5])
     assert np.allclose(inst.gaps, [0, 0.1, 0.1, 0.1, 0.1])
 
@@ -36,10 +36,10 @@ def test_llm_like_puts_p_correct_of_pi0_on_the_correct_answer():
 
 
 def test_random_is_seeded():
-    a, b = instances.random(K=5, m=3, seed=1), instances.random(K=5, m=3, seed=1)
+    a, b = instances.random_instance(K=5, m=3, seed=1), instances.random_instance(K=5, m=3, seed=1)
     assert np.array_equal(a.Q, b.Q) and np.array_equal(a.mu, b.mu)
-    assert not np.array_equal(a.Q, instances.random(K=5, m=3, seed=2).Q)
-    det = instances.random(K=6, m=3, seed=0, deterministic=True)
+    assert not np.array_equal(a.Q, instances.random_instance(K=5, m=3, seed=2).Q)
+    det = instances.random_instance(K=6, m=3, seed=0, deterministic=True)
     assert det.deterministic and det.reachable.all()
 
 
@@ -51,8 +51,8 @@ def test_from_arrays_phi_equals_one_hot_kernel():
     assert a.fingerprint() == b.fingerprint()
 
 
-def test_a_family_of_ones_own_runs_from_an_experiment(tmp_path):
-    """define_family makes a generator reachable from experiment files (in this process)."""
+def test_a_generator_of_ones_own_runs_from_an_experiment(tmp_path):
+    """define_generator makes a generator reachable from experiment files (in this process)."""
     import bandits
     from bandits import experiment, sweep
 
@@ -61,9 +61,9 @@ def test_a_family_of_ones_own_runs_from_an_experiment(tmp_path):
                                              name=f"shifted_needle(K={K}, shift={shift})")
 
     try:
-        instances.define_family("shifted_needle", shifted_needle)
+        instances.define_generator("shifted_needle", shifted_needle)
         exp = experiment.from_dict({"sweep": {"name": "mine", "horizon": 200, "runs": 4},
-                                    "instance": {"family": "shifted_needle", "K": [4, 8], "shift": "= 1 / K"},
+                                    "instance": {"generator": "shifted_needle", "K": [4, 8], "shift": "= 1 / K"},
                                     "agent": [{"name": "ucb1"}]})
         assert [c.instance_params for c in exp.cells] == [{"K": 4, "shift": 0.25}, {"K": 8, "shift": 0.125}]
         folder = sweep.run(exp, tmp_path / "r", workers=1, progress=False)
@@ -72,12 +72,12 @@ def test_a_family_of_ones_own_runs_from_an_experiment(tmp_path):
         assert loaded.cells[0].instance_name.startswith("shifted_needle(")
         with pytest.raises(experiment.ExperimentError, match="no parameter 'eps'"):
             experiment.from_dict({"sweep": {"horizon": 10, "runs": 2},  # no name: "experiment"
-                                  "instance": {"family": "shifted_needle", "K": 4, "shift": 0.5, "eps": 1},
+                                  "instance": {"generator": "shifted_needle", "K": 4, "shift": 0.5, "eps": 1},
                                   "agent": [{"name": "ucb1"}]})
     finally:
-        instances.FAMILIES.pop("shifted_needle", None)
-    with pytest.raises(ValueError, match="built-in family"):
-        instances.define_family("needle", shifted_needle)
+        instances.GENERATORS.pop("shifted_needle", None)
+    with pytest.raises(ValueError, match="built-in generator"):
+        instances.define_generator("needle", shifted_needle)
     with pytest.raises(ValueError, match="identifier"):
-        instances.define_family("no spaces", shifted_needle)
-    assert "from_arrays" not in experiment.TOML_FAMILIES and "needle" in experiment.TOML_FAMILIES
+        instances.define_generator("no spaces", shifted_needle)
+    assert "from_arrays" not in experiment.TOML_GENERATORS and "needle" in experiment.TOML_GENERATORS

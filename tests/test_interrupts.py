@@ -26,7 +26,7 @@ runs = 2
 seed = 1
 checkpoints = 5
 [instance]
-family = "needle"
+generator = "needle"
 K = 4
 [[agent]]
 name = "ucb1"

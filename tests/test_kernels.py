@@ -67,11 +67,11 @@ HISTORIES = {
 }
 
 
-def real_and_naive(kind, family="bernoulli", sigma=1.0):
+def real_and_naive(kind, rewards="bernoulli", sigma=1.0):
     """The same instance for the package (``bandits.Instance``) and for naive.py."""
     spec = {"det": DET, "kernel": KERNEL, "outcome_map": OUTCOME_MAP}[kind]
-    real = bandits.instances.from_arrays(**spec, family=family, sigma=sigma)
-    return real, SimpleInstance(real.Q, real.mu, family=family, sigma=sigma)
+    real = bandits.instances.from_arrays(**spec, rewards=rewards, sigma=sigma)
+    return real, SimpleInstance(real.Q, real.mu, rewards=rewards, sigma=sigma)
 
 
 def compiled_state(name, inst, history, values=None):
@@ -523,9 +523,9 @@ def index_samples(spec, state, t, params, n, draws=DRAWS, seed=2):
     return samples
 
 
-def compare_posteriors(name, kind, history, laws, family="bernoulli", sigma=1.0):
+def compare_posteriors(name, kind, history, laws, rewards="bernoulli", sigma=1.0):
     """KS test of each choice's samples against ``laws[i]`` (a frozen scipy distribution)."""
-    real, _ = real_and_naive(kind, family=family, sigma=sigma)
+    real, _ = real_and_naive(kind, rewards=rewards, sigma=sigma)
     spec, state, params = compiled_state(name, real, history)
     samples = index_samples(spec, state, len(history), params, len(laws))
     for i, law in enumerate(laws):
@@ -547,7 +547,7 @@ def test_thompson_gaussian_posteriors():
     history = [(0, 0, 0.1), (0, 0, 0.2), (1, 1, -0.4), (3, 2, 0.5), (3, 2, 0.7), (3, 2, 0.8)]
     laws = [stats.norm(0.1, 0.5 / math.sqrt(3)), stats.norm(-0.2, 0.5 / math.sqrt(2)), stats.norm(0, 0.5),
             stats.norm(0.5, 0.25)]
-    compare_posteriors("thompson", "det", history, laws, family="gaussian", sigma=0.5)
+    compare_posteriors("thompson", "det", history, laws, rewards="gaussian", sigma=0.5)
 
 
 def test_outcome_level_thompson_hand_case():

@@ -63,15 +63,15 @@ def instances():
     I = bandits.instances
     rng = np.random.default_rng(3)
     return {
-        "linspace10": I.from_arrays(phi=np.arange(10), mu=np.linspace(0.1, 0.9, 10), family="bernoulli"),
-        "close100": I.from_arrays(phi=np.arange(100), mu=np.sort(rng.uniform(0.3, 0.6, 100)), family="bernoulli"),
-        "best_first": I.from_arrays(phi=np.arange(6), mu=np.array([0.9, 0.2, 0.5, 0.85, 0.1, 0.88]), family="bernoulli"),
+        "linspace10": I.from_arrays(phi=np.arange(10), mu=np.linspace(0.1, 0.9, 10), rewards="bernoulli"),
+        "close100": I.from_arrays(phi=np.arange(100), mu=np.sort(rng.uniform(0.3, 0.6, 100)), rewards="bernoulli"),
+        "best_first": I.from_arrays(phi=np.arange(6), mu=np.array([0.9, 0.2, 0.5, 0.85, 0.1, 0.88]), rewards="bernoulli"),
         # equal means: many exact ties between arms with the same statistics
         "twins": I.from_arrays(phi=np.arange(8), mu=np.array([0.5, 0.5, 0.5, 0.5, 0.7, 0.7, 0.02, 0.98]),
-                               family="bernoulli"),
+                               rewards="bernoulli"),
         "kernel": I.llm_like(K=12, m=4, zipf_s=1.0, p_correct=0.1),
-        "rare": I.from_arrays(phi=np.arange(5), mu=np.array([0.0, 0.01, 0.0, 0.02, 0.05]), family="bernoulli"),
-        "sure": I.from_arrays(phi=np.arange(4), mu=np.array([1.0, 1.0, 0.99, 0.5]), family="bernoulli"),
+        "rare": I.from_arrays(phi=np.arange(5), mu=np.array([0.0, 0.01, 0.0, 0.02, 0.05]), rewards="bernoulli"),
+        "sure": I.from_arrays(phi=np.arange(4), mu=np.array([1.0, 1.0, 0.99, 0.5]), rewards="bernoulli"),
     }
 
 

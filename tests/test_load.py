@@ -23,7 +23,7 @@ runs = 20
 seed = 3
 checkpoints = 20
 [instance]
-family = "needle"
+generator = "needle"
 K = [2, 8]
 [[agent]]
 name = "ucb1"

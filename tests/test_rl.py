@@ -98,7 +98,7 @@ def agree(fast, slow, what):
                                                 ("batch", "arm", 1.0, 0.0), ("none", "outcome", 0.2, 0.0)])
 def test_training_matches_the_naive_learner(bonus, param, c, beta):
     qs, ref = small_questions(seed=3, X=6, K=20, m=5)
-    settings = dict(bonus=bonus, param=param, c=c, beta=beta, n=4, eta=0.5, b0=0.5)
+    settings = dict(bonus=bonus, param=param, c=c, beta=beta, group_size=4, eta=0.5, b0=0.5)
     fast = rl.train(qs, steps=150, runs=150, seed=1, checkpoints=[150], **settings)
     slow = simulate_naive(ref, settings, steps=150, runs=150, seed=2)
     for metric in ("solved", "pass@1", "pass@32", "entropy_all", "batch_distinct_all", "failed_samples",
@@ -121,7 +121,7 @@ def test_training_is_deterministic_across_threads():
     (lambda: rl.train(rl.transfer(X=2, K=10, m=3), bonus="ucb2"), "bonus must be one of"),
     (lambda: rl.train(rl.transfer(X=2, K=10, m=3), param="answer"), "param must be"),
     (lambda: rl.train(rl.transfer(X=2, K=10, m=3), eta=-1), "eta must be >= 0"),
-    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), n=0), "n must be >= 1"),
+    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), group_size=0), "group_size must be >= 1"),
     (lambda: rl.transfer(X=2, K=10, m=1), "m must be >= 2"),
     (lambda: rl.transfer(X=2, K=10, m=3, good=1.5), "good must be in (0, 1)"),
     (lambda: rl.from_arrays(phi=[[0, 1], [2, -1]]), "must be >= 0"),

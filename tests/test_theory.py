@@ -23,7 +23,7 @@ def test_constants_by_hand():
     one = 0.2 / kl(0.4, 0.6)
     assert theory.lai_robbins_constant(inst) == pytest.approx(2 * one)  # two suboptimal arms
     assert theory.structured_constant(inst) == pytest.approx(one)  # one suboptimal outcome
-    gauss = bandits.instances.from_arrays(phi=np.array([0, 1, 1]), mu=[0.2, 0.5], family="gaussian", sigma=0.5)
+    gauss = bandits.instances.from_arrays(phi=np.array([0, 1, 1]), mu=[0.2, 0.5], rewards="gaussian", sigma=0.5)
     assert theory.lai_robbins_constant(gauss) == pytest.approx(0.3 / (0.3 ** 2 / (2 * 0.25)))
 
 
@@ -34,10 +34,10 @@ def test_which_bound_applies_and_where_there_is_none():
     assert "outcome-blind" in label_blind and "see outcomes" in label_seeing
     assert c_blind == pytest.approx(2 * c_seeing)
     assert theory.lower_bound_constant(inst, "my_agent", "outcome")[0] == pytest.approx(c_seeing)
-    kernel = bandits.instances.random(K=4, m=3, seed=1)
+    kernel = bandits.instances.random_instance(K=4, m=3, seed=1)
     assert theory.structured_constant(kernel) is None  # stochastic kernel: no curve (no Graves-Lai here)
     assert theory.lai_robbins_constant(kernel) > 0  # Bernoulli(theta_a) per arm, whatever the kernel
-    gauss_kernel = bandits.instances.random(K=4, m=3, seed=1, rewards="gaussian")
+    gauss_kernel = bandits.instances.random_instance(K=4, m=3, seed=1, rewards="gaussian")
     assert theory.lai_robbins_constant(gauss_kernel) is None  # a mixture of Gaussians
     needle = bandits.instances.needle(K=8)
     assert theory.lai_robbins_constant(needle) == 0.0 and theory.structured_constant(needle) == 0.0

@@ -37,31 +37,12 @@ from typing import Callable
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import Param, check_int, check_real
 
 CONTROLS = ("arm", "outcome")
 _REGISTRY: dict[str, "AgentSpec"] = {}
 _BUILTIN: set[str] = set()          # names declared by the package's own modules
 _PACKAGE = __name__.rsplit(".", 1)[0] + "."   # "bandits.agents."
-
-
-@dataclass(frozen=True)
-class Param:
-    """A declared agent parameter: default value, kind and admissible range."""
-
-    default: float
-    doc: str = ""
-    low: float | None = None
-    high: float | None = None
-    low_open: bool = False
-    high_open: bool = False
-    integer: bool = False
-
-    def check(self, value, name):
-        if self.integer:
-            return check_int(value, name, low=self.low, high=self.high)
-        return check_real(value, name, low=self.low, high=self.high,
-                          low_open=self.low_open, high_open=self.high_open)
 
 
 @dataclass(frozen=True)

@@ -378,7 +378,7 @@ def _update(W, arm, reward):
 
 
 def _requires(instance):
-    if instance.family == "gaussian":
+    if instance.rewards == "gaussian":
         return "Bernoulli KL-UCB needs rewards in [0, 1], not Gaussian rewards"
     return None
 

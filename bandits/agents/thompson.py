@@ -24,7 +24,7 @@ _C1 = 1.0 / np.sqrt(9.0 * _D1)
 
 def family_params(instance, values):
     """``params = [is_gaussian, sigma]``: the posterior depends on the reward family."""
-    return [1.0 if instance.family == "gaussian" else 0.0, instance.sigma]
+    return [1.0 if instance.rewards == "gaussian" else 0.0, instance.sigma]
 
 
 @njit(cache=True, inline="always")

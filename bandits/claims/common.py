@@ -7,7 +7,7 @@ import inspect
 import numpy as np
 
 from ..checks import Check
-from ..experiment import TOML_FAMILIES
+from ..experiment import TOML_GENERATORS
 from ..plots import MARKERS, OKABE_ITO
 
 GREY = "0.55"
@@ -57,10 +57,10 @@ def agent_record(checks: dict[str, Check], control: list | None, claimed: list |
 
 def instance_of(row):
     """The instance of a summary or cell row (its generator's parameters are columns)."""
-    family = TOML_FAMILIES[row["family"]]
-    params = {k: _plain(row[k]) for k in inspect.signature(family).parameters
+    generator = TOML_GENERATORS[row["generator"]]
+    params = {k: _plain(row[k]) for k in inspect.signature(generator).parameters
               if k in row.index and not (isinstance(row[k], float) and np.isnan(row[k]))}
-    return family(**params)
+    return generator(**params)
 
 
 def _plain(value):

@@ -28,14 +28,14 @@ from numba import njit
 from ..checks import METHOD, measure
 from ..plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from ..rl import learner as L
-from ..rl.questions import FAMILIES as QUESTION_FAMILIES
+from ..rl.questions import GENERATORS as QUESTION_GENERATORS
 from ..stats import loglog_slope
 from .common import GREY, agent_record
 
 
 def questions_of(exp):
     cell = exp.cells[0]
-    return QUESTION_FAMILIES[cell.family](**cell.instance_params)
+    return QUESTION_GENERATORS[cell.generator](**cell.instance_params)
 
 
 # -- C5a: the batch term is the collision probability --------------------------------------------
@@ -92,7 +92,7 @@ def draw_collision(folder, table, exp, stem):
     band = tuple(float(b) for b in cfg["band"])
     cells = [cell for cell in exp.cells if cell.settings["bonus"] == "batch"]
     c = cells[0].settings["c"]
-    ns = sorted({cell.settings["n"] for cell in cells if cell.settings["n"] >= 2})
+    ns = sorted({cell.settings["group_size"] for cell in cells if cell.settings["group_size"] >= 2})
     runs, per_run, seed = cells[0].runs, cells[0].steps, cells[0].seed
     laws = collision_laws(questions_of(exp))
     rng = np.random.default_rng(seed)
@@ -179,7 +179,7 @@ def entropy_step_samples(questions, settings, etas, states, seed, logit_scale=1.
     X, K, m = questions.X, questions.K, questions.m
     param = L.PARAMS.index(settings["param"])
     kind = L.BONUSES.index(settings["bonus"])
-    n, beta, c, b0 = settings["n"], settings["beta"], settings["c"], settings["b0"]
+    n, beta, c, b0 = settings["group_size"], settings["beta"], settings["c"], settings["b0"]
     phi, pi0 = questions.phi, questions.pi0
     out = {e: (np.zeros((states, len(etas))), np.zeros(states)) for e in ("policy", "answer")}
     theta, theta2, pi, pi2, grad = (np.empty(K) for _ in range(5))

@@ -111,7 +111,7 @@ def environment(instance, control: str, each_once: bool) -> Environment:
     return Environment(
         control=np.int64(CONTROLS[control]), each_once=bool(each_once), deterministic=bool(instance.deterministic),
         phi=np.ascontiguousarray(phi, dtype=np.int64), q_cdf=q_cdf, mu=np.array(instance.mu, dtype=np.float64),
-        law=np.int64(REWARD_LAWS[instance.family]), sigma=float(instance.sigma),
+        law=np.int64(REWARD_LAWS[instance.rewards]), sigma=float(instance.sigma),
         gaps=np.array(instance.gaps, dtype=np.float64), correct=np.array(instance.correct, dtype=np.bool_),
         group_ptr=ptr, group_arms=group_arms, group_cdf=group_cdf,
     )

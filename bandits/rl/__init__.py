@@ -7,7 +7,7 @@
 """
 
 from .learner import BONUSES, METRICS, PARAMS, PASS_KS, LearnerResult, sample_base, train
-from .questions import FAMILIES, Questions, from_arrays, transfer
+from .questions import GENERATORS, Questions, from_arrays, transfer
 
-__all__ = ["Questions", "transfer", "from_arrays", "FAMILIES", "train", "sample_base", "LearnerResult",
+__all__ = ["Questions", "transfer", "from_arrays", "GENERATORS", "train", "sample_base", "LearnerResult",
            "BONUSES", "PARAMS", "METRICS", "PASS_KS"]

@@ -36,12 +36,14 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from .._validate import check_int, check_real
+from .._validate import Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
-from ..simulate import default_checkpoints, run_in_blocks, tidy_summary
+from ..simulate import resolve_checkpoints, run_in_blocks
+from ..stats import tidy_summary
 from .questions import Questions
 
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
+NONE, UCB, UCB_MEAN, UCB_CON, BATCH = range(len(BONUSES))  # the codes the compiled step reads
 PARAMS = ("arm", "outcome")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
@@ -91,10 +93,10 @@ def grpo_advantage(rewards, out):
 def exploration(kind, outcomes, counts_x, c, b0, out):
     """The exploration term e_i of each sample (kind: index in BONUSES), from counts before the batch."""
     n = outcomes.shape[0]
-    if kind == 0:
+    if kind == NONE:
         out[:] = 0.0
         return
-    if kind == 4:  # batch: -(1/n) * (number of other samples with the same answer)
+    if kind == BATCH:  # batch: -(1/n) * (number of other samples with the same answer)
         for i in range(n):
             same = 0
             for j in range(n):
@@ -104,9 +106,9 @@ def exploration(kind, outcomes, counts_x, c, b0, out):
         return
     for i in range(n):
         out[i] = min(1.0, 1.0 / np.sqrt(max(counts_x[outcomes[i]], 1.0)))
-    if kind == 2:
+    if kind == UCB_MEAN:
         out -= out.mean()
-    elif kind == 3:
+    elif kind == UCB_CON:
         out -= b0
     out *= c
 
@@ -284,7 +286,7 @@ class LearnerResult:
     @property
     def samples(self) -> np.ndarray:
         """Samples drawn at each checkpoint (steps x group size)."""
-        return self.checkpoints * self.settings["n"]
+        return self.checkpoints * self.settings["group_size"]
 
     @property
     def final(self) -> dict:
@@ -295,14 +297,26 @@ class LearnerResult:
         return tidy_summary(self.checkpoints, self.metrics, level)
 
 
-DEFAULTS = {"n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5}
+#: The learner's settings, declared once: :func:`train`'s keywords, the ``[[learner]]`` fields of
+#: experiment files and their checks all read this table.
+SETTINGS = {
+    "bonus": Param("none", "exploration term added to the advantage", choices=BONUSES),
+    "param": Param("arm", "a logit per arm, or per answer", choices=PARAMS),
+    "group_size": Param(8, "samples per step (n in docs/theory.md)", integer=True, low=1),
+    "eta": Param(0.5, "learning rate (0: sample the base policy)", low=0.0),
+    "beta": Param(0.0, "KL penalty to pi0", low=0.0),
+    "c": Param(0.2, "weight of the exploration term"),
+    "b0": Param(0.5, "ucb_con's baseline"),
+}
+DEFAULTS = {name: p.default for name, p in SETTINGS.items()}
 
 
 def learner_label(settings: dict) -> str:
     """``GRPO+ucb_con (outcome logits, c=1)``: the bonus, the logits and every non-default setting."""
     if settings["eta"] == 0:
-        return "pi0 sampling" + ("" if settings["n"] == DEFAULTS["n"] else f" (n={settings['n']:g})")
-    used = {"n", "eta", "beta"} | ({"c"} if settings["bonus"] != "none" else set()) \
+        return "pi0 sampling" + ("" if settings["group_size"] == DEFAULTS["group_size"]
+                                 else f" (group_size={settings['group_size']:g})")
+    used = {"group_size", "eta", "beta"} | ({"c"} if settings["bonus"] != "none" else set()) \
         | ({"b0"} if settings["bonus"] == "ucb_con" else set())
     extra = [f"{k}={settings[k]:g}" for k in DEFAULTS if k in used and settings[k] != DEFAULTS[k]]
     name = "GRPO" if settings["bonus"] == "none" else f"GRPO+{settings['bonus']}"
@@ -310,17 +324,11 @@ def learner_label(settings: dict) -> str:
 
 
 def check_settings(settings: dict) -> dict:
-    """The learner settings validated, with one-line messages that name the setting."""
-    if settings["bonus"] not in BONUSES:
-        raise ValueError(f"bonus must be one of {', '.join(BONUSES)}; got {settings['bonus']!r}")
-    if settings["param"] not in PARAMS:
-        raise ValueError(f"param must be 'arm' or 'outcome'; got {settings['param']!r}")
-    return {"bonus": settings["bonus"], "param": settings["param"], "n": check_int(settings["n"], "n", low=1),
-            "eta": check_real(settings["eta"], "eta", low=0.0), "beta": check_real(settings["beta"], "beta", low=0.0),
-            "c": check_real(settings["c"], "c"), "b0": check_real(settings["b0"], "b0")}
+    """The learner settings validated, defaults filled in, with one-line messages naming the setting."""
+    return check_params(settings, SETTINGS, "a learner")
 
 
-def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
+def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
           c=DEFAULTS["c"], b0=DEFAULTS["b0"], steps=2000,
           runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
@@ -340,24 +348,19 @@ def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
-    settings = check_settings({"bonus": bonus, "param": param, "n": n, "eta": eta, "beta": beta, "c": c, "b0": b0})
+    settings = check_settings({"bonus": bonus, "param": param, "group_size": group_size, "eta": eta, "beta": beta, "c": c, "b0": b0})
     steps = check_int(steps, "steps", low=1)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
-    if isinstance(checkpoints, (int, np.integer)) and not isinstance(checkpoints, bool):
-        ckpts = default_checkpoints(steps, 1, check_int(checkpoints, "checkpoints", low=1))
-    else:
-        ckpts = np.unique(np.asarray(checkpoints, dtype=np.int64))
-        if ckpts.size == 0 or ckpts[0] < 0 or ckpts[-1] > steps:
-            raise ValueError(f"checkpoints must lie in [0, steps={steps}]")
+    ckpts = resolve_checkpoints(checkpoints, steps, length_name="steps", low=0)
     key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
     seeds = run_seeds(seed, key, runs)
     out = np.zeros((runs, len(METRICS), len(ckpts)))
     ks = np.array(PASS_KS, dtype=np.float64)
 
     def work(lo, hi):
-        train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["n"], settings["eta"],
+        train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["group_size"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
                    steps, ckpts, ks, out[lo:hi])
 
@@ -366,7 +369,7 @@ def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS
     return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
 
 
-def sample_base(questions, *, n=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
     """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
-    return train(questions, n=n, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
+    return train(questions, group_size=group_size, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
                  n_jobs=n_jobs)

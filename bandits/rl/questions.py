@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int, check_real
+from .._validate import Param, check_int, declared
 
 
 class Questions:
@@ -70,6 +70,12 @@ class Questions:
                 f"to {p.max():.3g}, {int(self.hard.sum())} hard)")
 
 
+@declared(X=Param(doc="questions", integer=True, low=1), K=Param(doc="arms (strategies)", integer=True, low=2),
+          m=Param(doc="answers", integer=True, low=2), frac_hard=Param(doc="share of hard questions", low=0.0, high=1.0),
+          good=Param(doc="share of good strategies", low=0.0, high=1.0, low_open=True, high_open=True),
+          easy_share=Param(doc="good strategies right on an easy question", low=0.0, high=1.0, low_open=True),
+          hard_correct=Param(doc="arms right on a hard question", integer=True, low=1),
+          zipf_s=Param(doc="Zipf exponent of wrong answers", low=0.0), seed=Param(doc="seed", integer=True, low=0))
 def transfer(*, X=40, K=200, m=16, frac_hard=0.5, good=0.1, easy_share=0.5, hard_correct=1, zipf_s=1.0, seed=0):
     """Easy questions solved by shared good strategies, hard ones by rare strategies (claim C4).
 
@@ -80,14 +86,6 @@ def transfer(*, X=40, K=200, m=16, frac_hard=0.5, good=0.1, easy_share=0.5, hard
     the correct answer is about ``good * easy_share`` on easy questions and ``hard_correct / K`` on
     hard ones. The last ``round(frac_hard * X)`` questions are hard.
     """
-    X = check_int(X, "X", low=1)
-    K = check_int(K, "K", low=2)
-    m = check_int(m, "m", low=2)
-    frac_hard = check_real(frac_hard, "frac_hard", low=0.0, high=1.0)
-    good = check_real(good, "good", low=0.0, high=1.0, low_open=True, high_open=True)
-    easy_share = check_real(easy_share, "easy_share", low=0.0, high=1.0, low_open=True)
-    zipf_s = check_real(zipf_s, "zipf_s", low=0.0)
-    seed = check_int(seed, "seed", low=0)
     n_good = max(1, round(good * K))
     hard_correct = check_int(hard_correct, "hard_correct", low=1, high=K - n_good)
     rng = np.random.default_rng(seed)
@@ -110,4 +108,4 @@ def from_arrays(*, phi, pi0=None, m=None):
     return Questions(phi, pi0=pi0, m=m)
 
 
-FAMILIES = {"transfer": transfer, "from_arrays": from_arrays}
+GENERATORS = {"transfer": transfer, "from_arrays": from_arrays}
