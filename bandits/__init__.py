@@ -14,12 +14,13 @@ Where things live: :mod:`bandits.instances` (the model and its generators),
 __version__ = "0.2.0"
 
 from . import agents, instances  # noqa: E402
+from ._validate import declared  # noqa: E402
 from .agents import Agent, Param, batch_penalty, define_agent, make_agent  # noqa: E402
 from .instances import Instance  # noqa: E402
 from .simulate import Result, default_checkpoints, simulate  # noqa: E402
 from .results import load  # noqa: E402
 
 __all__ = [
-    "agents", "instances", "Instance", "Agent", "Param", "define_agent", "make_agent", "batch_penalty",
+    "agents", "instances", "Instance", "Agent", "Param", "declared", "define_agent", "make_agent", "batch_penalty",
     "simulate", "Result", "default_checkpoints", "load", "__version__",
 ]

@@ -1,16 +1,17 @@
-"""``simulate``: run an agent on an instance many times and collect the SPEC 4 metrics."""
+"""``simulate``: run an agent on an instance many times and collect the metrics
+(``bandits.engine.METRICS``; README "Metrics")."""
 
 from __future__ import annotations
 
 import os
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import __version__, engine
+from .engine.blocks import run_in_blocks
 from ._validate import check_int
 from .agents.base import Agent, make_agent
 from .instances import Instance
@@ -237,20 +238,6 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     defined = engine.applicable(instance, batch)
     metrics = {name: out[:, i, :] for i, name in enumerate(engine.NAMES) if name in defined}
     return Result(instance, agent, horizon, runs, seed, batch, checkpoints, metrics)
-
-
-def run_in_blocks(work, runs: int, n_jobs: int) -> None:
-    """Call ``work(lo, hi)`` on ``n_jobs`` contiguous blocks of the runs, in threads.
-
-    The compiled loops release the GIL, so the threads run on separate cores; every run seeds
-    its own generator, so the blocks do not change any number.
-    """
-    blocks = np.linspace(0, runs, min(n_jobs, runs) + 1).astype(int)
-    if len(blocks) <= 2:
-        work(0, runs)
-        return
-    with ThreadPoolExecutor(len(blocks) - 1) as pool:
-        list(pool.map(work, blocks[:-1], blocks[1:]))
 
 
 def resolve_checkpoints(checkpoints, length: int, batch: int = 1, *, length_name: str = "horizon",

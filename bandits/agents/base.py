@@ -2,7 +2,7 @@
 
 An agent is an *index policy*. At each pull the engine asks it for one score per choice
 (arm, or outcome under outcome control) and plays the argmax, breaking ties uniformly at
-random. Every agent of the SPEC fits this form (a Thompson sample or an epsilon-greedy coin are
+random. Every agent of docs/theory.md fits this form (a Thompson sample or an epsilon-greedy coin are
 scores too), and so the batch penalty applies to all of them. The three functions, all
 ``@numba.njit``, work on plain NumPy arrays::
 
@@ -128,7 +128,7 @@ class Agent:
 
 
 def batch_penalty(agent: Agent, lam: float) -> Agent:
-    """Turn any index agent into a batch agent with penalty ``lam`` (SPEC 3, Batches).
+    """Turn any index agent into a batch agent with penalty ``lam`` (docs/theory.md section 1, "Batches").
 
     Inside a round the agent places pulls one at a time and lowers the score of arm ``a`` by
     ``(lam / n) * sum_o Qhat[a, o] c_o``, where ``c_o`` is the number of outcomes ``o``

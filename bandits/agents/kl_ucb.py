@@ -1,4 +1,4 @@
-"""Bernoulli KL-UCB (Garivier and Cappe 2011), arm control (SPEC 3 R1).
+"""Bernoulli KL-UCB (Garivier and Cappe 2011), arm control (docs/theory.md section 1, "Control regimes").
 
 Each arm once, then ``argmax_a max{q in [mean_a, 1] : N_a kl(mean_a, q) <= ln t + c ln ln t}``
 with ``kl`` the Bernoulli Kullback-Leibler divergence; ``ln ln t`` is taken as 0 for ``t < 3``.

@@ -1,4 +1,4 @@
-"""Outcome-level agents: outcome control with generalization (SPEC 3 R2).
+"""Outcome-level agents: outcome control with generalization (docs/theory.md section 1, "Control regimes").
 
 The agent chooses an outcome ``o``; the environment pulls an arm drawn from pi0 restricted to
 the arms whose map is ``o``. This is the formal content of "updating one trace generalizes to

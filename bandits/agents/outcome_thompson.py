@@ -1,4 +1,4 @@
-"""Outcome Thompson sampling, arm control (SPEC 3 R1).
+"""Outcome Thompson sampling, arm control (docs/theory.md section 1, "Control regimes").
 
 A posterior per outcome (Beta(1, 1) priors on pooled rewards; the Gaussian posterior of
 :mod:`.thompson` for Gaussian rewards) and a Dirichlet(1) posterior per arm on its outcome

@@ -1,4 +1,4 @@
-"""Thompson sampling, arm control (SPEC 3 R1).
+"""Thompson sampling, arm control (docs/theory.md section 1, "Control regimes").
 
 Bernoulli and verifiable rewards: Beta(1, 1) priors, so the posterior of arm ``a`` is
 ``Beta(1 + S_a, 1 + N_a - S_a)``. Gaussian rewards with known ``sigma``: the posterior

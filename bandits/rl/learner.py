@@ -38,7 +38,8 @@ from numba import njit
 
 from .._validate import Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
-from ..simulate import resolve_checkpoints, run_in_blocks
+from ..engine.blocks import run_in_blocks
+from ..simulate import resolve_checkpoints
 from ..stats import tidy_summary
 from .questions import Questions
 
