@@ -4,7 +4,7 @@
 
     bandits run FILE [--out DIR] [--workers N | --scheduler ADDRESS] [--force] [--quiet] [--yes] [--dry-run]
     bandits plot DIR [--out FIGDIR] [--xscale log|linear] [--yscale linear|log] [--metric NAME ...]
-    bandits reproduce [--quick] [--results DIR] [--figures DIR] [--workers N] [--only NAME ...]
+    bandits reproduce [DIR] [--quick] [--results DIR] [--figures DIR] [--workers N] [--only NAME ...]
     bandits list
 
 Bad input, and any failure to read or write (a read-only or full disk, a file where a folder
@@ -62,7 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("reproduce", help="run the claim experiments (experiments/c*.toml) and draw their figures")
     rep.add_argument("--quick", action="store_true", help="the small versions (about a minute), for tests")
-    rep.add_argument("--experiments", help="folder of experiment files (default: ./experiments)")
+    rep.add_argument("experiments", nargs="?", default="experiments",
+                     help="the paper's folder: experiment files and their claims/ code (default: ./experiments)")
     rep.add_argument("--results", help="results folder (default: results, or results/quick)")
     rep.add_argument("--figures", help="figure folder (default: figures, or figures/quick)")
     rep.add_argument("--workers", type=int, help="local worker processes (default: every core)")
@@ -154,7 +155,6 @@ def _reproduce(args) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    from .claims import reproduce
     from .experiment import ExperimentError
     from .sweep import SweepError
 
@@ -163,6 +163,7 @@ def _reproduce(args) -> int:
     sub = Path("quick") if args.quick else Path()
     results = Path(args.results) if args.results else Path("results") / sub
     figures = Path(args.figures) if args.figures else Path("figures") / sub
+    reproduce = _paper_code(Path(args.experiments)).reproduce
     try:
         reproduce(args.experiments, results, figures, quick=args.quick, workers=args.workers, only=args.only,
                   force=args.force, progress=not args.quiet)
@@ -170,6 +171,21 @@ def _reproduce(args) -> int:
         raise _BadInput(str(exc)) from None
     print(f"figures in {figures}/ (PDF and PNG), measurements in {figures / 'claims.json'}")
     return 0
+
+
+def _paper_code(folder: Path):
+    """The ``claims`` package of an experiments folder (the paper's figure code, not installed)."""
+    import importlib.util
+
+    init = folder / "claims" / "__init__.py"
+    if not init.is_file():
+        raise _BadInput(f"{folder}: no claims/ package here; 'bandits reproduce' runs the paper's experiments from a "
+                        "source checkout: cd into it, or pass its experiments folder (bandits reproduce PATH)")
+    spec = importlib.util.spec_from_file_location("claims", init, submodule_search_locations=[str(init.parent)])
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["claims"] = module
+    spec.loader.exec_module(module)
+    return module
 
 
 def _list(args) -> int:

@@ -102,11 +102,11 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
               "swept": list(exp.swept), "ci_method": CI_METHOD,
               "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
-    _write_atomic(config_path, json.dumps(config, indent=2, default=_jsonable).encode())
+    write_atomic(config_path, json.dumps(config, indent=2, default=_jsonable).encode())
     import numba
     versions = {"bandits": __version__, "numpy": np.__version__, "numba": numba.__version__,
                 "pandas": pd.__version__, "python": platform.python_version()}
-    _write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
+    write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
 
 
 def plan(exp: Experiment, out, workers=None) -> str:
@@ -390,7 +390,7 @@ def save_cell(out: Path, result: dict) -> None:
     """Write one cell's arrays atomically (temporary file, fsync, rename)."""
     buffer = io.BytesIO()
     np.savez(buffer, **{k: np.asarray(v) for k, v in result.items() if k != "key"})
-    _write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
+    write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
 
 
 def load_cell(out: Path, key: str) -> dict:
@@ -419,10 +419,10 @@ def write_summary(out: Path) -> None:
     """Write ``summary.csv`` from the cells saved in ``out`` (as ``config.json`` lists them)."""
     config = json.loads((out / "config.json").read_text())
     table = summary_table(config, out)
-    _write_atomic(out / "summary.csv", table.to_csv(index=False).encode())
+    write_atomic(out / "summary.csv", table.to_csv(index=False).encode())
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file, fsync and rename.
 
     The temporary file is created with mode 0o666, so the umask gives it the usual permissions

@@ -1,7 +1,13 @@
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-import bandits
+# the paper's code lives beside its experiment files, not in the package: tests import it as `claims`
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+
+import bandits  # noqa: E402
 
 
 @pytest.fixture(scope="session")

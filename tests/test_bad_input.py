@@ -128,14 +128,14 @@ def test_disk_full_during_the_cells_keeps_an_existing_folder_as_it_was(tmp_path,
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     real = os.fdopen
-    write_atomic = sweep._write_atomic
+    write_atomic = sweep.write_atomic
 
     def full_for_cells(path, data):
         if path.suffix == ".npz":
             monkeypatch.setattr(sweep.os, "fdopen", lambda fd, *a, **k: FullDisk(real(fd, *a, **k)))
         return write_atomic(path, data)
 
-    monkeypatch.setattr(sweep, "_write_atomic", full_for_cells)
+    monkeypatch.setattr(sweep, "write_atomic", full_for_cells)
     assert main(["run", str(exp), "--out", str(out), "--workers", "1", "--quiet", "--force"]) == 2
     line = one_line(capsys)
     assert "No space left on device" in line and ".npz" in line

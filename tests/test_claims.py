@@ -12,7 +12,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 
-from bandits.claims import reproduce
+from claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",

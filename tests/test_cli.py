@@ -236,7 +236,7 @@ BAD = {
     "generator not a name": (TINY.replace('generator = "minimax_arms"', 'generator = ["needle"]'), "unknown generator"),
     "huge power": (TINY.replace('"= sqrt(K / T) / 2"', '"= 9 ** 9 ** 9"'), "powers are limited"),
     "text in arithmetic": (TINY.replace('"= sqrt(K / T) / 2"', '"= -family"'), "instance.eps: expression"),
-    "figure kind": (TINY + '\n[figure]\nkind = "pie"\n', "figure.kind: unknown figure kind 'pie'"),
+    "figure without kind": (TINY + "\n[figure]\nx = 1\n", "figure.kind: missing field"),
     "quick not a table": (TINY + "\n[quick]\nsweep = 1\n", "[quick]: may only hold"),
     "learner bonus": (LEARN.replace('bonus = ["none", "batch"]', 'bonus = "bonanza"'), "bonus must be one of"),
     "learner empty list": (LEARN.replace('bonus = ["none", "batch"]', "bonus = []"), "an empty list sweeps nothing"),
@@ -312,3 +312,16 @@ def test_results_are_readable_by_others(tmp_path):
     for path in (tmp_path / "r").rglob("*"):
         if path.is_file():
             assert path.stat().st_mode & 0o044, path  # not private to the owner (umask permitting)
+
+
+def test_reproduce_checks_the_figure_tables_of_its_folder_in_one_line(tmp_path):
+    """The paper's figure kinds are known to experiments/claims, not to the library's parser."""
+    import shutil
+    folder = tmp_path / "paper"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "experiments" / "claims", folder / "claims")
+    (folder / "c9_pie.toml").write_text(TINY + '\n[figure]\nkind = "pie"\n')
+    result = cli("reproduce", folder, "--quick", "--results", tmp_path / "r", "--figures", tmp_path / "f")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "c9_pie.toml: figure.kind: unknown figure kind 'pie'" in lines[0], result.stderr
+    assert not (tmp_path / "r").exists() and not (tmp_path / "f").exists()

@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from bandits.claims import grpo
+from claims import grpo
 from bandits.rl import learner as L
 
 

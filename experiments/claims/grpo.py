@@ -25,11 +25,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numba import njit
 
-from ..checks import METHOD, measure
-from ..plots import COLUMN_WIDTH, OKABE_ITO, save_figure
-from ..rl import learner as L
-from ..rl.questions import GENERATORS as QUESTION_GENERATORS
-from ..stats import loglog_slope
+from bandits.checks import METHOD, measure
+from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
+from bandits.rl import learner as L
+from bandits.rl.questions import GENERATORS as QUESTION_GENERATORS
+from bandits.stats import loglog_slope
 from .common import GREY, agent_record
 
 

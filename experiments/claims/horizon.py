@@ -19,10 +19,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .. import theory
-from ..checks import INF, METHOD, cell_runs, measure
-from ..plots import COLUMN_WIDTH, save_figure
-from ..stats import mean_ci
+from bandits import theory
+from bandits.checks import INF, METHOD, cell_runs, measure
+from bandits.plots import COLUMN_WIDTH, save_figure
+from bandits.stats import mean_ci
 from .common import agent_record, controls_of, fmt_check, instance_of, style
 
 

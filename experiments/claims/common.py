@@ -6,9 +6,9 @@ import inspect
 
 import numpy as np
 
-from ..checks import Check
-from ..experiment import TOML_GENERATORS
-from ..plots import MARKERS, OKABE_ITO
+from bandits.checks import Check
+from bandits.experiment import TOML_GENERATORS
+from bandits.plots import MARKERS, OKABE_ITO
 
 GREY = "0.55"
 

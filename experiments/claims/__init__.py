@@ -1,7 +1,12 @@
 """The paper's claims as measurements that can fail: run their experiments, draw, check.
 
-Each ``experiments/c*.toml`` carries a ``[figure]`` table that names its kind, the module here
-that draws and measures it:
+This package is the paper's code, beside the paper's experiment files; it is not part of the
+installed library (which provides the generic pieces it uses: sweeps, :mod:`bandits.checks`,
+:mod:`bandits.stats`, :mod:`bandits.plots`, :mod:`bandits.theory`). ``bandits reproduce [DIR]``
+imports ``DIR/claims`` (default ``./experiments``) and calls :func:`reproduce`.
+
+Each ``c*.toml`` here carries a ``[figure]`` table that names its kind, the module here that
+draws and measures it (:data:`FIGURE_FIELDS` lists the fields each kind needs):
 
 ==========  =======================  ==============================================
 kind        module                   claim
@@ -32,10 +37,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .. import sweep
-from ..experiment import load
-from ..plots import STYLE
-from ..sweep import _write_atomic
+from bandits import sweep
+from bandits.experiment import ExperimentError, load
+from bandits.plots import STYLE
+from bandits.sweep import write_atomic
 from .grpo import draw_collision, draw_entropy
 from .horizon import draw_horizon
 from .minimax import draw_minimax
@@ -48,19 +53,53 @@ FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_hor
 MEASURED = {"collision", "entropy"}  # measured on the learner's step pieces: no training sweep to run
 
 
-def default_experiments_dir() -> Path:
-    """``./experiments`` if it exists, else the one beside the package (a source checkout)."""
-    here = Path("experiments")
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "experiments"
+FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
+                 "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
+                 "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
+                 "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}}
+LEARNER_FIGURES = {"rl", "collision", "entropy"}  # the kinds of experiments with [[learner]] tables
+
+
+def check_figure(exp) -> None:
+    """The experiment's [figure] table: a known kind, its required fields, bands and controls
+    (an :class:`~bandits.experiment.ExperimentError` naming the file and the field)."""
+    figure, experiment_kind = exp.figure, exp.kind
+
+    def fail(field, problem):
+        raise ExperimentError(f"{exp.path}: {field}: {problem}")
+
+    kind = figure.get("kind")
+    learners = experiment_kind == "learner"
+    if not isinstance(kind, str) or kind not in FIGURE_FIELDS or (kind in LEARNER_FIGURES) != learners:
+        known = ", ".join(sorted(k for k in FIGURE_FIELDS if (k in LEARNER_FIGURES) == learners))
+        fail("figure.kind", f"unknown figure kind {kind!r} (known here: {known})")
+    for key in sorted(FIGURE_FIELDS[kind] - set(figure)):
+        fail(f"figure.{key}", f"missing field of a {kind!r} figure")
+    bands = figure.get("expected", {})
+    bands = dict(bands) if isinstance(bands, dict) else {"expected": bands}
+    if "slope" in figure:
+        bands["slope"] = figure["slope"]
+    for name, band in bands.items():
+        if not (isinstance(band, list) and len(band) == 2 and all(isinstance(v, (int, float))
+                                                                and not isinstance(v, bool) for v in band)
+                and band[0] <= band[1]):
+            fail(f"figure.{'slope' if name == 'slope' else 'expected'}", f"a band must be [low, high], got {band!r}")
+    controls = figure.get("controls", {})
+    if not isinstance(controls, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
+                                                 for v in controls.values()):
+        fail("figure.controls", "must be a table: agent name = [names of the checks it must fail]")
 
 
 def reproduce(experiments=None, results="results", figures="figures", quick=False, workers=None, only=None,
               force=False, progress=True, log=print) -> dict:
     """Run every claim experiment, draw its figure, measure its checks; returns ``{name: measurements}``."""
-    experiments = Path(experiments) if experiments else default_experiments_dir()
+    experiments = Path(experiments) if experiments else Path(__file__).resolve().parent.parent
     results, figures = Path(results), Path(figures)
     paths = sorted(p for p in experiments.glob("c*.toml"))
     all_exps = [load(p, quick=quick) for p in paths]  # validate every file before running any
+    for exp in all_exps:
+        if exp.figure:
+            check_figure(exp)
     exps = [e for e in all_exps if e.figure and (not only or e.name in only)]
     if only and set(only) - {e.name for e in exps}:
         raise sweep.SweepError(f"--only: no claim experiment named {sorted(set(only) - {e.name for e in exps})[0]!r} "
@@ -82,8 +121,8 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     old = json.loads(claims_file.read_text()) if claims_file.exists() else {}
     old = {k: v for k, v in old.items() if k in {e.name for e in all_exps}}  # drop experiments that are gone
     everything = {**old, **measured}
-    _write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
-    _write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
+    write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
+    write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
     return measured
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..checks import INF, METHOD, final_runs, measure
-from ..plots import COLUMN_WIDTH, save_figure
-from ..stats import mean_ci
+from bandits.checks import INF, METHOD, final_runs, measure
+from bandits.plots import COLUMN_WIDTH, save_figure
+from bandits.stats import mean_ci
 from .common import agent_record, claimed_of, controls_of, fmt_check, style
 
 METRICS = ("regret", "pass_regret", "round_distinct")

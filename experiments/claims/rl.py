@@ -17,8 +17,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..checks import INF, METHOD, final_runs, measure
-from ..plots import COLUMN_WIDTH, OKABE_ITO, save_figure
+from bandits.checks import INF, METHOD, final_runs, measure
+from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from .common import GREY, agent_record
 
 

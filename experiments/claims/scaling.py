@@ -13,10 +13,10 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
-from .. import theory
-from ..checks import METHOD, final_runs, measure
-from ..plots import COLUMN_WIDTH, save_figure
-from ..stats import loglog_slope, mean_ci
+from bandits import theory
+from bandits.checks import METHOD, final_runs, measure
+from bandits.plots import COLUMN_WIDTH, save_figure
+from bandits.stats import loglog_slope, mean_ci
 from .common import GREY, agent_record, claimed_of, controls_of, fmt_check, instance_of, style, unit
 
 
