@@ -36,6 +36,7 @@ extensions = [
     "sphinx.ext.viewcode",
     "myst_nb",  # MyST Markdown (docs/theory.md, the pages) and the notebooks
     "clihelp",  # docs/_ext/clihelp.py: the `bandits` command's --help, read at build time
+    "refcheck",  # docs/_ext/refcheck.py: references follow re-exports; a broken one is a warning
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
