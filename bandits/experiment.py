@@ -105,7 +105,7 @@ class Cell:
 
     @property
     def key(self) -> str:
-        """A short hash of the cell's content: its file name in the results folder."""
+        """A short hash of the cell's content; its file name in the results folder."""
         text = json.dumps(self.describe(), sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -54,7 +54,7 @@ myst_heading_anchors = 3
 # the signature (the descriptions are the docstrings').
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}  # no "Bases: object" lines
 autodoc_preserve_defaults = True  # `horizon=DEFAULTS["steps"]`, not the value at import time
 napoleon_google_docstring = True
 napoleon_numpy_docstring = True
@@ -74,3 +74,4 @@ html_theme_options = {
 }
 html_static_path: list[str] = []
 html_show_sourcelink = False
+
