@@ -149,7 +149,7 @@ class Instance:
 
     @property
     def has_pass_metric(self) -> bool:
-        """Pass regret is defined: verifiable rewards, deterministic map, a correct arm exists."""
+        """Pass regret is defined; verifiable rewards, deterministic map, a correct arm exists."""
         return self.rewards == "verifiable" and self.deterministic and self.theta_star == 1.0
 
     def describe(self) -> dict:

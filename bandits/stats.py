@@ -72,6 +72,8 @@ def bootstrap_interval(samples, statistic, *, level: float = 0.95, seed: int = 0
         The samples are values of the same runs (say, one cell at two checkpoints): resample
         runs, keeping each run's values together.
 
+    Notes
+    -----
     The estimate is the statistic of the observed means; the interval is the percentile
     bootstrap. A statistic that is NaN on the data gives NaN bounds; cells whose runs are all
     equal (no spread) resample to themselves.

@@ -28,7 +28,7 @@ import numpy as np
 #: Built-in agents that read outcomes (the structured bound (b) applies to them).
 OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "outcome_level_ucb", "outcome_level_thompson",
                            "outcome_level_uniform"})
-#: Minimax lower bound of Auer, Cesa-Bianchi, Freund and Schapire (2002, Theorem 5.1): for T >= K
+#: Minimax lower bound of Auer, Cesa-Bianchi, Freund and Schapire (2002, Theorem 5.1); for T >= K
 #: every policy has regret >= MINIMAX_LOWER * sqrt(K T) on some K-armed Bernoulli instance of the
 #: minimax_arms kind (one arm 1/2 + eps, the others 1/2).
 MINIMAX_LOWER = 1.0 / 20.0

@@ -15,9 +15,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-#: Who chooses: the agent picks an arm (R1) or an outcome (R2).
+#: Who chooses; the agent picks an arm (R1) or an outcome (R2).
 CONTROLS = {"arm": 0, "outcome": 1}
-#: Reward laws, by the code the compiled loop reads: r ~ Bernoulli(mu_o), r ~ N(mu_o, sigma^2),
+#: Reward laws, by the code the compiled loop reads; r ~ Bernoulli(mu_o), r ~ N(mu_o, sigma^2),
 #: or r = mu_o exactly (verifiable). A new law is a name here and a branch of :func:`draw_reward`.
 REWARD_LAWS = {"bernoulli": 0, "gaussian": 1, "verifiable": 2}
 

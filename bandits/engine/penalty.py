@@ -11,14 +11,14 @@ cost the outcomes touched, not m.
 The state is one array ``pen`` of shape ``(K + 3, max(K, m))`` (each piece then moves one reference
 count, not four: with four arrays the pieces cost the batch loop about 15% of its speed):
 
-==============  =====================  ==========================================
-rows            name                   meaning
-==============  =====================  ==========================================
+================ ===================== ==========================================
+rows             name                  meaning
+================ ===================== ==========================================
 ``pen[:K, :m]``  seen                  outcome counts per arm (arm control)
 ``pen[K, :K]``   pulls                 pulls per arm
 ``pen[K+1, :m]`` predicted             predicted outcome counts this round
 ``pen[K+2, :m]`` touched               outcomes with a prediction (first n_touched)
-==============  =====================  ==========================================
+================ ===================== ==========================================
 """
 
 from __future__ import annotations

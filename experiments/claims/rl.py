@@ -6,8 +6,10 @@ Checks, each a ratio or difference of final means with a percentile-bootstrap in
               finds fewer answers on the fixed hard questions than sampling pi0 as often (transfer of
               diversity degradation). Its control is pi0 sampling itself (a learner that does not
               learn), whose ratio is 1.
+
 ``solved``    ``solved(bonus) - solved(GRPO) >= solved_gain`` for each exploration bonus;
 ``pass@32``   ``pass@32(bonus) - pass@32(GRPO) >= pass_gain``.
+
 Their control is a placebo bonus (``ucb_con`` with ``c = 0``), equal in law to plain GRPO.
 """
 
