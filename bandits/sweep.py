@@ -231,8 +231,10 @@ def _connect(scheduler: str):
         from dask.distributed import Client
     except ImportError:  # pragma: no cover - dask is a declared dependency
         raise SweepError("--scheduler needs dask.distributed (pip install 'dask[distributed]')") from None
-    try:
-        return Client(scheduler, timeout="10s")
+    import dask
+
+    try:  # 10 s unless Dask's configuration says otherwise (e.g. DASK_BANDITS__CONNECT_TIMEOUT=2s)
+        return Client(scheduler, timeout=dask.config.get("bandits.connect-timeout", "10s"))
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
 

@@ -56,9 +56,9 @@ def assert_same_results(a, b):
             assert np.array_equal(ca[key][name], cb[key][name], equal_nan=True), (key, name)
 
 
-def cli(*args, cwd=None, timeout=300):
+def cli(*args, cwd=None, timeout=300, env=None):
     return subprocess.run([sys.executable, "-m", "bandits", *map(str, args)], capture_output=True, text=True,
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env=None if env is None else {**os.environ, **env})
 
 
 def test_run_writes_a_self_describing_folder(tmp_path):
@@ -300,7 +300,8 @@ def test_out_is_a_file_and_unreachable_scheduler_write_nothing(tmp_path):
     (tmp_path / "file").write_text("x")
     result = cli("run", exp, "--out", tmp_path / "file")
     assert result.returncode == 2 and "is a file" in result.stderr
-    result = cli("run", exp, "--out", tmp_path / "out", "--scheduler", f"tcp://127.0.0.1:{free_port()}")
+    result = cli("run", exp, "--out", tmp_path / "out", "--scheduler", f"tcp://127.0.0.1:{free_port()}",
+                 env={"DASK_BANDITS__CONNECT_TIMEOUT": "2s"})  # Dask's own configuration; 10 s by default
     assert result.returncode == 2 and "cannot reach the Dask scheduler" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
