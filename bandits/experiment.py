@@ -341,8 +341,8 @@ def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
 FIGURE_KINDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
                 "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                 "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
-                "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}}
-LEARNER_FIGURE_KINDS = {"rl", "collision", "entropy"}  # the kinds of experiments with [[learner]] tables
+                "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"}, "passk": {"band", "ks"}, "pkpo": {"ks"}}
+LEARNER_FIGURE_KINDS = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
 
 
 def _check_figure(figure: dict, learners: bool, fail) -> None:
@@ -401,7 +401,7 @@ def _where(params: dict) -> str:
 # -- experiments with policy-gradient learners (SPEC 3 R3) ---------------------------------------
 
 LEARNER_SWEEP_KEYS = {"name", "steps", "runs", "seed", "checkpoints", "description"}
-LEARNER_KEYS = {"bonus", "param", "n", "eta", "beta", "c", "b0"}
+LEARNER_KEYS = {"bonus", "param", "n", "eta", "beta", "c", "b0", "advantage", "reward", "k"}
 
 
 @dataclass(frozen=True)

@@ -283,3 +283,70 @@ def draw_entropy(folder, table, exp, stem):
                  " random states per learner", fontsize=7)
     save_figure(fig, stem)
     return out
+
+
+# -- C5c: success amplification of whitened GRPO with a KL penalty (Mroueh, arXiv 2503.06639) ------
+
+STD_EPS = 1e-6  # the learner's grpo_advantage divides by std + 1e-6
+
+
+def expected_advantages(p, n, advantage="whitened"):
+    """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
+
+    Exact for the learner's advantages (``grpo_advantage``, population std + 1e-6, or
+    ``centered_advantage``): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
+    ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
+    -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
+    """
+    from scipy.stats import binom
+    p = float(p)
+    if np.isinf(n):
+        if advantage == "centered":
+            return 1.0 - p, -p
+        s = np.sqrt(p * (1 - p))
+        return (1 - p) / s, -p / s
+    n = int(n)
+    counts = np.arange(n)
+    weights = binom.pmf(counts, n - 1, p)
+    out = []
+    for r in (1.0, 0.0):
+        mean = (r + counts) / n
+        if advantage == "centered":
+            a = r - mean
+        else:
+            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean), 0, None)) + STD_EPS)
+        out.append(float(weights @ a))
+    return out[0], out[1]
+
+
+def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
+    """h(p) = 1 / (1 + (1 - p_ref)/p_ref exp(-(omega_+(p) - omega_-(p)) / beta)).
+
+    The success probability of pi proportional to pi_ref exp(omega_{r}(p) / beta): the stationary
+    policy of the learner's expected update when its advantages are those of success p (docs/theory.md
+    9.3). Whitened with n = inf, omega_+ - omega_- = 1 / sqrt(p (1 - p)): Mroueh's h with eps = 0.
+    """
+    plus, minus = expected_advantages(p, n, advantage)
+    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def amplification_fixed_point(p_ref, beta, n=np.inf, advantage="whitened", grid=4000):
+    """p*: the smallest p > p_ref with h(p) = p (bisection after a scan), where a learner started at
+    pi_ref stops: the expected logit gap d = logit p - logit p_ref grows while h(p) > p."""
+    lo = p_ref
+    ps = p_ref + (1 - p_ref) * (np.arange(1, grid + 1) / (grid + 1))
+    for p in ps:
+        if amplification_h(p, p_ref, beta, n, advantage) <= p:
+            hi = p
+            break
+        lo = p
+    else:
+        return 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if amplification_h(mid, p_ref, beta, n, advantage) > mid:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)

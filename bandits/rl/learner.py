@@ -8,7 +8,8 @@ The policy for question x is a softmax over arms with the base policy as prior::
 
 ``u`` is shared by all questions, so learning on one question moves the others. A step draws a
 question uniformly, a group of n arms from pi_x, and rewards r_i = 1{answer correct}; it takes the
-GRPO advantage A_i = (r_i - mean r) / (std r + 1e-6), adds an exploration term e_i, and ascends
+GRPO advantage A_i = (r_i - mean r) / (std r + 1e-6) (``advantage = "centered"``: r_i - mean r; ``reward =
+"pass@k"``: of PKPO's transformed rewards, :func:`pkpo_rewards`), adds an exploration term e_i, and ascends
 
     J = (1/n) sum_i (A_i + e_i) log pi_x(a_i) - beta KL(pi_x || pi0)
 
@@ -43,6 +44,8 @@ from .questions import Questions
 
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 PARAMS = ("arm", "outcome")
+ADVANTAGES = ("whitened", "centered")
+REWARDS = ("plain", "pass@k")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
 METRICS = (("solved", "distinct_solved", "distinct_unsolved", "distinct_hard")
@@ -85,6 +88,46 @@ def grpo_advantage(rewards, out):
     std = np.sqrt(var / n)
     for i in range(n):
         out[i] = (rewards[i] - mean) / (std + 1e-6)
+
+
+@njit(cache=True)
+def centered_advantage(rewards, out):
+    """r_i - mean r: the advantage without whitening (``advantage = "centered"``)."""
+    mean = rewards.mean()
+    for i in range(rewards.shape[0]):
+        out[i] = rewards[i] - mean
+
+
+@njit(cache=True)
+def pass_at_k_unbiased(n, c, k):
+    """1 - C(n - c, k) / C(n, k): the unbiased pass@k of n samples with c correct (k <= n).
+
+    Stable product form 1 - prod_{i = n-c+1}^{n} (1 - k / i) (no binomials); 1 when n - c < k.
+    """
+    if n - c < k:
+        return 1.0
+    prod = 1.0
+    for i in range(n - c + 1, n + 1):
+        prod *= 1.0 - k / i
+    return 1.0 - prod
+
+
+@njit(cache=True)
+def pkpo_rewards(rewards, k, out):
+    """PKPO's transformed binary rewards (Walder and Karkhanis, arXiv 2505.15201), in place of r_i.
+
+    With c correct of n: a correct sample gets k/n, a wrong one (k/n) rho(n - 1, c, k - 1), rho the
+    unbiased pass@k above: the mean over the k-subsets holding sample i of their max reward, times k/n;
+    then sum_i r~_i grad log pi(a_i) is unbiased for grad pass@k. k = 1 gives r / n.
+    """
+    n = rewards.shape[0]
+    c = 0
+    for i in range(n):
+        if rewards[i] > 0:
+            c += 1
+    wrong = k / n * pass_at_k_unbiased(n - 1, c, k - 1)
+    for i in range(n):
+        out[i] = k / n if rewards[i] > 0 else wrong
 
 
 @njit(cache=True)
@@ -207,7 +250,8 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, k
 
 
 @njit(cache=True, nogil=True)
-def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out):
+def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out,
+               advantage=0, reward=0, k_reward=1):
     """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``."""
     X, K = phi.shape
     n_ckpt = checkpoints.shape[0]
@@ -226,6 +270,7 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
         arms = np.empty(n, np.int64)
         outcomes = np.empty(n, np.int64)
         rewards = np.empty(n)
+        shaped = np.empty(n)
         adv = np.empty(n)
         bonus_terms = np.empty(n)
         failed = 0.0
@@ -246,7 +291,14 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
                 arms[i] = a
                 outcomes[i] = phi[x, a]
                 rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
-            grpo_advantage(rewards, adv)
+            if reward == 1:
+                pkpo_rewards(rewards, k_reward, shaped)
+            else:
+                shaped[:] = rewards
+            if advantage == 0:
+                grpo_advantage(shaped, adv)
+            else:
+                centered_advantage(shaped, adv)
             exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
             adv += bonus_terms
             if eta != 0.0:
@@ -296,6 +348,8 @@ class LearnerResult:
 
 
 DEFAULTS = {"n": 8, "eta": 0.5, "beta": 0.0, "c": 0.2, "b0": 0.5}
+#: The reward and advantage options (beside the bonus): their defaults are the plain GRPO learner.
+OPTIONS = {"advantage": "whitened", "reward": "plain", "k": 1}
 
 
 def learner_label(settings: dict) -> str:
@@ -306,6 +360,10 @@ def learner_label(settings: dict) -> str:
         | ({"b0"} if settings["bonus"] == "ucb_con" else set())
     extra = [f"{k}={settings[k]:g}" for k in DEFAULTS if k in used and settings[k] != DEFAULTS[k]]
     name = "GRPO" if settings["bonus"] == "none" else f"GRPO+{settings['bonus']}"
+    if settings.get("reward", "plain") == "pass@k":
+        name = f"PKPO pass@{settings['k']}" + name[4:]
+    if settings.get("advantage", "whitened") != "whitened":
+        extra.append(f"{settings['advantage']} advantage")
     return f"{name} ({', '.join([settings['param'] + ' logits', *extra])})"
 
 
@@ -315,13 +373,24 @@ def check_settings(settings: dict) -> dict:
         raise ValueError(f"bonus must be one of {', '.join(BONUSES)}; got {settings['bonus']!r}")
     if settings["param"] not in PARAMS:
         raise ValueError(f"param must be 'arm' or 'outcome'; got {settings['param']!r}")
-    return {"bonus": settings["bonus"], "param": settings["param"], "n": check_int(settings["n"], "n", low=1),
+    options = {**OPTIONS, **{k: settings[k] for k in OPTIONS if k in settings}}
+    if options["advantage"] not in ADVANTAGES:
+        raise ValueError(f"advantage must be 'whitened' or 'centered'; got {options['advantage']!r}")
+    if options["reward"] not in REWARDS:
+        raise ValueError(f"reward must be 'plain' or 'pass@k'; got {options['reward']!r}")
+    n = check_int(settings["n"], "n", low=1)
+    k = check_int(options["k"], "k", low=1, high=n)
+    if options["reward"] == "plain" and k != 1:
+        raise ValueError(f"k = {k} is the pass@k reward's k: set reward = 'pass@k' too (or leave k at 1)")
+    return {"bonus": settings["bonus"], "param": settings["param"], "n": n,
             "eta": check_real(settings["eta"], "eta", low=0.0), "beta": check_real(settings["beta"], "beta", low=0.0),
-            "c": check_real(settings["c"], "c"), "b0": check_real(settings["b0"], "b0")}
+            "c": check_real(settings["c"], "c"), "b0": check_real(settings["b0"], "b0"),
+            "advantage": options["advantage"], "reward": options["reward"], "k": k}
 
 
 def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
-          c=DEFAULTS["c"], b0=DEFAULTS["b0"], steps=2000,
+          c=DEFAULTS["c"], b0=DEFAULTS["b0"], advantage=OPTIONS["advantage"], reward=OPTIONS["reward"],
+          k=OPTIONS["k"], steps=2000,
           runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
@@ -333,6 +402,11 @@ def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS
         A logit per arm (no generalization) or per answer (generalization), plus shared arm logits.
     n, eta, beta, c, b0
         Group size, learning rate, KL penalty to pi0, bonus weight, ucb_con baseline.
+    advantage : {"whitened", "centered"}
+        (r - mean r) / (std r + 1e-6), GRPO's, or r - mean r (docs/theory.md 9.3).
+    reward, k : {"plain", "pass@k"}, int
+        The rewards the advantage is taken of: r_i = 1{correct}, or PKPO's transformation of the
+        group's rewards for pass@k with 1 <= k <= n (:func:`pkpo_rewards`; docs/theory.md 9.4).
     steps : int
         Gradient steps; each draws one question and a group of n samples.
     checkpoints : int or list of int
@@ -340,7 +414,8 @@ def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
-    settings = check_settings({"bonus": bonus, "param": param, "n": n, "eta": eta, "beta": beta, "c": c, "b0": b0})
+    settings = check_settings({"bonus": bonus, "param": param, "n": n, "eta": eta, "beta": beta, "c": c, "b0": b0,
+                               "advantage": advantage, "reward": reward, "k": k})
     steps = check_int(steps, "steps", low=1)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
@@ -359,7 +434,8 @@ def train(questions, *, bonus="none", param="arm", n=DEFAULTS["n"], eta=DEFAULTS
     def work(lo, hi):
         train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["n"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
-                   steps, ckpts, ks, out[lo:hi])
+                   steps, ckpts, ks, out[lo:hi], ADVANTAGES.index(settings["advantage"]),
+                   REWARDS.index(settings["reward"]), settings["k"])
 
     run_in_blocks(work, runs, n_jobs)
     metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}
