@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numba import njit
 
-from ..checks import METHOD, measure
+from ..checks import INF, METHOD, measure
 from ..plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from ..rl import learner as L
 from ..rl.questions import FAMILIES as QUESTION_FAMILIES
@@ -350,3 +350,93 @@ def amplification_fixed_point(p_ref, beta, n=np.inf, advantage="whitened", grid=
         else:
             hi = mid
     return 0.5 * (lo + hi)
+
+
+def amplification_questions(questions, p_ref):
+    """The experiment's one question with pi0 giving the correct answer probability ``p_ref`` in all."""
+    from ..rl.questions import Questions
+    correct = questions.phi[0] == 0
+    pi0 = np.where(correct, p_ref / correct.sum(), (1 - p_ref) / (~correct).sum())
+    return Questions(questions.phi[:1], pi0=pi0, m=questions.m, name=f"one question, p_ref = {p_ref:g}")
+
+
+def draw_amplification(folder, table, exp, stem):
+    """C5c: the learner's success probability against p*, for each (p_ref, beta); centered advantages as controls."""
+    cfg = exp.figure
+    band = tuple(float(b) for b in cfg["band"])
+    p_refs = [float(p) for p in cfg["p_ref"]]
+    base = questions_of(exp)
+    if base.X != 1 or not (base.phi[0] == 0).any() or (base.phi[0] == 0).all():
+        raise ValueError("amplification: [questions] must give one question with correct and wrong arms")
+    cells = sorted(exp.cells, key=lambda c: (c.settings["advantage"] != "whitened", c.settings["beta"]))
+    steps, runs = cells[0].steps, cells[0].runs
+    ckpts = np.unique(np.linspace(0, steps, 61).astype(int))
+    late = ckpts >= steps // 2  # a run's value: its success probability averaged over the second half
+    out = {"method": METHOD + "; a run's value is its success probability averaged over the second half of "
+           "training", "band": list(band), "steps": steps, "runs": runs, "checks": {}, "table": []}
+    curves = []
+    for j, cell in enumerate(cells):
+        s = cell.settings
+        for i, p_ref in enumerate(p_refs):
+            res = L.train(amplification_questions(base, p_ref), **s, steps=steps, runs=runs,
+                          seed=cell.seed + 1000 * i, checkpoints=ckpts)
+            p = res.metrics["pass@1"]
+            per = p[:, late].mean(axis=1)
+            n, beta, adv = s["n"], s["beta"], s["advantage"]
+            star = amplification_fixed_point(p_ref, beta, n, "whitened")
+            own = amplification_fixed_point(p_ref, beta, n, adv)
+            limit = amplification_fixed_point(p_ref, beta, np.inf, "whitened")
+            checks = {"limit": measure("mean p / p* (whitened GRPO's fixed point)", [per],
+                                       lambda mm, e=star: mm[..., 0] / e, band),
+                      "amplified": measure("mean p - p_ref", [per], lambda mm, e=p_ref: mm[..., 0] - e, (0.0, INF))}
+            if adv != "whitened":
+                checks["own"] = measure("mean p / its own fixed point (centered advantage)", [per],
+                                        lambda mm, e=own: mm[..., 0] / e, band)
+            checks["large-group h"] = measure("mean p / p* of the paper's h (n = inf)", [per],
+                                              lambda mm, e=limit: mm[..., 0] / e, band)
+            control = adv != "whitened"
+            name = f"{'centered (control)' if control else 'whitened'}, p_ref={p_ref:g}, beta={beta:g}"
+            out["checks"][name] = agent_record(checks, ["limit"] if control else None,
+                                               None if control else ["limit", "amplified"])
+            out["table"].append({"advantage": adv, "p_ref": p_ref, "beta": beta, "n": n, "eta": s["eta"],
+                                 "p_star": round(star, 5), "p_star_own": round(own, 5), "p_star_large_n": round(limit, 5),
+                                 "measured": round(float(per.mean()), 5)})
+            curves.append((adv, p_ref, beta, j, i, res.checkpoints, p.mean(axis=0), star, own, checks))
+
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.9), constrained_layout=True)
+    betas = sorted({c[2] for c in curves})
+    ax = axes[0]
+    for adv, p_ref, beta, j, i, x, mean, star, own, _ in curves:
+        colour = OKABE_ITO[betas.index(beta) % len(OKABE_ITO)] if adv == "whitened" else GREY
+        ax.plot(x, mean, color=colour, linestyle="-" if adv == "whitened" else "--", linewidth=0.8,
+                label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
+                else ("centered (control)" if i == 0 and beta == betas[0] else None))
+        if adv == "whitened":
+            ax.axhline(star, color=colour, linewidth=0.5, linestyle=":")
+    for p_ref in p_refs:
+        ax.axhline(p_ref, color="black", linewidth=0.4, linestyle="-", alpha=0.4)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("success probability p (mean over runs)")
+    ax.set_ylim(0, 1)
+    ax.set_title("p over training; dotted: p*; thin black: p_ref", fontsize=7)
+    ax = axes[1]
+    ax.axhspan(*band, color="0.88", zorder=0, label=f"band [{band[0]:g}, {band[1]:g}]")
+    for k, (adv, p_ref, beta, j, i, *_rest, checks) in enumerate(curves):
+        c = checks["limit"]
+        xpos = i + 0.12 * (betas.index(beta) - 1) + (0.04 if adv != "whitened" else 0)
+        colour = OKABE_ITO[betas.index(beta) % len(OKABE_ITO)] if adv == "whitened" else GREY
+        ax.errorbar([xpos], [c.estimate], yerr=[[max(c.estimate - c.low, 0)], [max(c.high - c.estimate, 0)]],
+                    color=colour, marker="o" if adv == "whitened" else "s", markersize=3, capsize=1.5,
+                    markerfacecolor=None if adv == "whitened" else "white", linewidth=0.8,
+                    label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
+                    else ("centered (control)" if i == 0 and beta == betas[0] else None))
+    ax.set_xticks(range(len(p_refs)), [f"p_ref = {p:g}" for p in p_refs])
+    ax.set_ylabel("mean p / p*  (95% CI)")
+    ax.set_title("learner's limit over the fixed point of h", fontsize=7)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=5, frameon=False, fontsize=6)
+    cell = cells[0].settings
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['n']}, eta = {cell['eta']:g}, {cell['param']} logits; "
+                 f"{runs} runs of {steps} steps per point", fontsize=7)
+    save_figure(fig, stem)
+    return out
