@@ -16,7 +16,7 @@ from bandits.claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification")
+         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk")
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +179,13 @@ def test_c5c_whitened_grpo_converges_to_the_fixed_point_and_centered_does_not(cl
         assert rec["checks"]["own"]["ok"] and rec["checks"]["amplified"]["ok"], name
     # the paper's large-group h (n = inf) overestimates p* at n = 16 where beta is small (ratio about 0.93)
     assert not checks["whitened, p_ref=0.25, beta=1"]["checks"]["large-group h"]["ok"]
+
+
+def test_c5d_unbiased_pass_at_k_estimator_and_the_biased_plug_in(claims):
+    checks = claims["c5d_passk"]["checks"]
+    ours, plug = checks["unbiased estimator 1 - C(n-c,k)/C(n,k)"], checks["plug-in 1 - (1 - c/n)^k (control)"]
+    # p in (0.02, 0.1, 0.3) x k in (2, 4, 8, 16), n = 16: ratio 0.999-1.0, intervals within [0.992, 1.01]
+    assert holds(ours) and len(ours["checks"]) == 12, ours["checks"]
+    # the plug-in is biased low (Jensen): 0.68 (p = 0.02, k = 16) to 0.975 (p = 0.3, k = 16)
+    assert fails(plug, *plug["checks"]) and plug["fails_as_expected"]
+    assert plug["checks"]["p=0.02, k=16"]["estimate"] < 0.7

@@ -14,6 +14,7 @@ rl          :mod:`.rl`               policy-gradient learners as samplers (C4)
 collision   :mod:`.grpo`             the batch term's mean is minus the collision probability (C5 a)
 entropy     :mod:`.grpo`             the entropy mechanism on the learner's real step (C5 b)
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
+passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -37,7 +38,7 @@ from .. import sweep
 from ..experiment import load
 from ..plots import STYLE
 from ..sweep import _write_atomic
-from .grpo import draw_amplification, draw_collision, draw_entropy
+from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .minimax import draw_minimax
 from .rl import draw_rl
@@ -45,8 +46,9 @@ from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
-           "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification}
-MEASURED = {"collision", "entropy", "amplification"}  # measured on the learner's step pieces: no training sweep to run
+           "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
+           "passk": draw_passk}
+MEASURED = {"collision", "entropy", "amplification", "passk"}  # measured on the learner's step pieces: no training sweep to run
 
 
 def default_experiments_dir() -> Path:

@@ -440,3 +440,69 @@ def draw_amplification(folder, table, exp, stem):
                  f"{runs} runs of {steps} steps per point", fontsize=7)
     save_figure(fig, stem)
     return out
+
+
+# -- C5d (a): the unbiased pass@k estimator of sampled groups (Walder and Karkhanis, arXiv 2505.15201) ----
+
+def pass_at_k_table(n, k, plug_in=False):
+    """The estimate of each correct count c = 0..n of a group of n: the learner's unbiased
+    ``pass_at_k_unbiased`` (1 - C(n-c, k)/C(n, k)) or the plug-in 1 - (1 - c/n)^k."""
+    c = np.arange(n + 1)
+    if plug_in:
+        return 1.0 - (1.0 - c / n) ** k
+    return np.array([L.pass_at_k_unbiased(n, int(ci), k) for ci in c])
+
+
+def draw_passk(folder, table, exp, stem):
+    """C5d (a): mean of the pass@k estimate over sampled groups / the policy's exact 1 - (1 - p)^k."""
+    cfg = exp.figure
+    band = tuple(float(b) for b in cfg["band"])
+    ks = [int(k) for k in cfg["ks"]]
+    ps = [float(p) for p in cfg.get("p", [0.02, 0.1, 0.3])]
+    cell = exp.cells[0]
+    n, runs, per_run = cell.settings["n"], cell.runs, cell.steps
+    rng = np.random.default_rng(cell.seed)
+    out = {"method": METHOD, "n": n, "groups_per_law": runs * per_run, "band": list(band), "checks": {}, "table": []}
+    ours, plug = {}, {}
+    for p in ps:
+        # the correct count of each group of n answers drawn from a policy with success probability p
+        counts = (draw_groups(rng, np.array([p, 1 - p]), (runs * per_run, n)) == 0).sum(axis=1)
+        for k in ks:
+            exact = 1.0 - (1.0 - p) ** k
+            name = f"p={p:g}, k={k}"
+            for store, plug_in in ((ours, False), (plug, True)):
+                per = pass_at_k_table(n, k, plug_in)[counts].reshape(runs, per_run).mean(axis=1)
+                store[name] = measure("mean estimate over groups / (1 - (1 - p)^k)", [per],
+                                      lambda mm, e=exact: mm[..., 0] / e, band)
+            out["table"].append({"p": p, "k": k, "exact": round(exact, 6), "unbiased": round(ours[name].estimate * exact, 6),
+                                 "plug_in": round(plug[name].estimate * exact, 6)})
+    out["checks"]["unbiased estimator 1 - C(n-c,k)/C(n,k)"] = agent_record(ours, None)
+    out["checks"]["plug-in 1 - (1 - c/n)^k (control)"] = agent_record(plug, list(plug))
+
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.6), constrained_layout=True)
+    for ax, store, title in ((axes[0], ours, "unbiased 1 - C(n-c,k)/C(n,k)"),
+                             (axes[1], plug, "plug-in 1 - (1-c/n)^k (control)")):
+        ax.axhspan(*band, color="0.88", zorder=0, label=f"band [{band[0]:g}, {band[1]:g}]")
+        for i, p in enumerate(ps):
+            ch = [store[f"p={p:g}, k={k}"] for k in ks]
+            est = np.array([c.estimate for c in ch])
+            err = np.clip([est - [c.low for c in ch], [c.high for c in ch] - est], 0, None)
+            control = store is plug
+            ax.errorbar(np.array(ks) * (1 + 0.04 * (i - 1)), est, yerr=err,
+                        color=GREY if control else OKABE_ITO[i], marker=("s", "^", "D")[i % 3] if control else "o",
+                        markersize=3,
+                        markerfacecolor="white" if control else None, capsize=1.5, linewidth=0.8,
+                        linestyle="--" if control else "-", label=f"p = {p:g}")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xlabel("k")
+        ax.set_ylabel("mean estimate / exact pass@k")
+        ax.set_title(title, fontsize=7)
+        ax.legend(frameon=False, fontsize=5.5, loc="lower left")
+    lows = [c.low for c in plug.values()] + [c.low for c in ours.values()]
+    for ax in axes:
+        ax.set_ylim(min(min(lows) - 0.02, band[0] - 0.02), band[1] + 0.02)
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {n}; {runs * per_run} groups per point, 95% CI over {runs} "
+                 f"runs of {per_run} groups", fontsize=7)
+    save_figure(fig, stem)
+    return out
