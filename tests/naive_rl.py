@@ -12,6 +12,7 @@ Policy on question x (softmax over arms with a base policy pi0):
     pi_x(a)    = pi0(a) exp(theta_x(a)) / sum_b pi0(b) exp(theta_x(b))
 Here `per_q` is v (X, K) or w (X, m), depending on `param`.
 """
+import itertools
 import math
 
 import numpy as np
@@ -19,7 +20,8 @@ import numpy as np
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 PARAMS = ("arm", "outcome")
 PASS_KS = (1, 2, 4, 8, 16, 32)
-DEFAULTS = dict(group_size=8, eta=0.5, beta=0.0, bonus="none", c=0.2, b0=0.5, param="arm")
+DEFAULTS = dict(group_size=8, eta=0.5, beta=0.0, bonus="none", c=0.2, b0=0.5, param="arm", advantage="whitened",
+                reward="plain", k=1)
 
 
 class SimpleQuestions:
@@ -73,6 +75,32 @@ def grpo_advantage(r):
     """A_i = (r_i - mean(r)) / (std(r) + 1e-6), with ddof = 0."""
     r = np.asarray(r, dtype=float)
     return (r - r.mean()) / (r.std() + 1e-6)
+
+
+def centered_advantage(r):
+    """A_i = r_i - mean(r) (no whitening)."""
+    r = np.asarray(r, dtype=float)
+    return r - r.mean()
+
+
+def pass_at_k_rewards(r, k):
+    """PKPO's transformed rewards, by brute force: r~_i = (1 / C(n, k)) times the sum over the
+    k-subsets S of the group that contain i of max_{j in S} r_j (the per-sample weight of the
+    unbiased gradient estimator of pass@k, Walder and Karkhanis, arXiv 2505.15201)."""
+    r = np.asarray(r, dtype=float)
+    n = len(r)
+    out = np.zeros(n)
+    subsets = list(itertools.combinations(range(n), k))
+    for S in subsets:
+        best = max(r[j] for j in S)
+        for i in S:
+            out[i] += best
+    return out / len(subsets)
+
+
+def pass_at_k_estimate(n, c, k):
+    """1 - C(n - c, k) / C(n, k), with Python's exact binomials."""
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
 
 
 def exploration_terms(kind, outcomes, N_row, c, b0):
@@ -179,6 +207,8 @@ def train_naive(inst, params, steps, rng, checkpoints=None):
     assert not unknown, f"unknown params {unknown}"
     p = {**DEFAULTS, **params}
     n, eta, beta, c, b0 = int(p["group_size"]), p["eta"], p["beta"], p["c"], p["b0"]
+    advantage, reward, k = p["advantage"], p["reward"], int(p["k"])
+    assert advantage in ("whitened", "centered") and reward in ("plain", "pass@k") and 1 <= k <= n
     bonus, param = p["bonus"], p["param"]
     assert bonus in BONUSES and param in PARAMS and beta >= 0
     checkpoints = sorted(set([steps] if checkpoints is None else checkpoints))
@@ -201,7 +231,8 @@ def train_naive(inst, params, steps, rng, checkpoints=None):
         arms = rng.choice(K, size=n, p=pi)                   # 2. a_i ~ pi_x i.i.d.
         o = phi[x, arms]
         r = (o == 0).astype(float)
-        A = grpo_advantage(r)                                # 3.
+        shaped = pass_at_k_rewards(r, k) if reward == "pass@k" else r
+        A = grpo_advantage(shaped) if advantage == "whitened" else centered_advantage(shaped)  # 3.
         e = exploration_terms(bonus, o, N[x], c, b0)         # 4. uses earlier counts
         adv = A + e                                          # 5. A' = A + e
         g = logit_gradient(pi, theta, arms, adv, beta)       # 6.

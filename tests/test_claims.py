@@ -16,7 +16,7 @@ from claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy")
+         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk")
 
 
 @pytest.fixture(scope="module")
@@ -163,3 +163,29 @@ def test_c5b_entropy_change_of_a_learner_step_is_minus_the_covariance(claims):
     for name, rec in controls.items():
         # sign flipped: ratio -1, slope 0; answer entropy by the policy entropy's law: ratio 0.46-0.87, slope 0
         assert fails(rec, "ratio", "slope") and rec["fails_as_expected"], name
+
+
+def test_c5c_whitened_grpo_converges_to_the_fixed_point_and_centered_does_not(claims):
+    checks = claims["c5c_amplification"]["checks"]
+    claimed = {k: v for k, v in checks.items() if v["role"] == "claim"}
+    controls = {k: v for k, v in checks.items() if v["role"] == "control"}
+    assert len(claimed) == 9 and len(controls) == 9  # p_ref in (0.1, 0.25, 0.5) x beta in (1, 2, 4)
+    for name, rec in claimed.items():
+        # mean p / p* 0.999-1.0, intervals within [0.997, 1.006]; p - p_ref 0.07 to 0.50
+        assert holds(rec) and rec["claimed"] == ["limit", "amplified"], (name, rec["checks"])
+    for name, rec in controls.items():
+        # centered advantage: p / p* 0.51 to 0.90; it amplifies less, and meets its own fixed point
+        assert fails(rec, "limit") and rec["fails_as_expected"], name
+        assert rec["checks"]["own"]["ok"] and rec["checks"]["amplified"]["ok"], name
+    # the paper's large-group h (n = inf) overestimates p* at n = 16 where beta is small (ratio about 0.93)
+    assert not checks["whitened, p_ref=0.25, beta=1"]["checks"]["large-group h"]["ok"]
+
+
+def test_c5d_unbiased_pass_at_k_estimator_and_the_biased_plug_in(claims):
+    checks = claims["c5d_passk"]["checks"]
+    ours, plug = checks["unbiased estimator 1 - C(n-c,k)/C(n,k)"], checks["plug-in 1 - (1 - c/n)^k (control)"]
+    # p in (0.02, 0.1, 0.3) x k in (2, 4, 8, 16), n = 16: ratio 0.999-1.0, intervals within [0.992, 1.01]
+    assert holds(ours) and len(ours["checks"]) == 12, ours["checks"]
+    # the plug-in is biased low (Jensen): 0.68 (p = 0.02, k = 16) to 0.975 (p = 0.3, k = 16)
+    assert fails(plug, *plug["checks"]) and plug["fails_as_expected"]
+    assert plug["checks"]["p=0.02, k=16"]["estimate"] < 0.7

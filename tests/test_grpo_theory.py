@@ -127,3 +127,80 @@ def test_entropy_step_samples_measure_the_law_and_a_wrong_law_is_rejected():
     # a law with the step wrong by a factor 2 (as if theta moved by eta grad, not 2 eta grad, on arm logits) fails
     half, _ = grpo.entropy_checks(dH, P1 / 2, etas, (0.99, 1.01), (0.85, 1.15))
     assert not half["ratio"].ok
+
+
+# -- C5c: success amplification -----------------------------------------------------------------
+
+def plain_expected_advantages(p, n, whitened=True):
+    """E[A_1 | r_1] by enumerating every reward vector of the group (plain NumPy)."""
+    totals, masses = {1: 0.0, 0: 0.0}, {1: 0.0, 0: 0.0}
+    for r in itertools.product([0.0, 1.0], repeat=n):
+        r = np.array(r)
+        prob = np.prod(np.where(r == 1, p, 1 - p))
+        a = r - r.mean()
+        if whitened:
+            a = a / (r.std() + 1e-6)
+        totals[int(r[0])] += prob * a[0]
+        masses[int(r[0])] += prob
+    return totals[1] / masses[1], totals[0] / masses[0]
+
+
+@pytest.mark.parametrize("p", [0.1, 0.3, 0.5, 0.85])
+@pytest.mark.parametrize("n", [2, 3, 6])
+def test_expected_advantages_equal_enumeration(p, n):
+    for adv, whitened in (("whitened", True), ("centered", False)):
+        assert grpo.expected_advantages(p, n, adv) == pytest.approx(plain_expected_advantages(p, n, whitened), abs=1e-12)
+    # the advantages sum to zero in every group, so p omega_+ + (1 - p) omega_- = 0
+    plus, minus = grpo.expected_advantages(p, n)
+    assert p * plus + (1 - p) * minus == pytest.approx(0, abs=1e-12)
+
+
+def test_h_on_hand_checkable_values():
+    # n = inf, whitened: omega_+ - omega_- = 1 / sqrt(p (1 - p)); at p = 1/2 it is 2
+    assert grpo.expected_advantages(0.5, np.inf) == pytest.approx((1.0, -1.0))
+    assert grpo.amplification_h(0.5, 0.5, 1.0) == pytest.approx(1 / (1 + np.exp(-2)))
+    # p = 0.2: 1 / sqrt(0.16) = 2.5; p_ref = 0.1, beta = 2: 1 / (1 + 9 e^{-1.25})
+    assert grpo.amplification_h(0.2, 0.1, 2.0) == pytest.approx(1 / (1 + 9 * np.exp(-1.25)))
+    # centered: omega_+ - omega_- = (n - 1)/n exactly, whatever p; p* in closed form
+    for n, beta, p_ref in [(16, 1.0, 0.25), (4, 0.5, 0.1), (np.inf, 2.0, 0.5)]:
+        gap = 1.0 if np.isinf(n) else (n - 1) / n
+        closed = 1 / (1 + (1 - p_ref) / p_ref * np.exp(-gap / beta))
+        assert grpo.amplification_h(0.7, p_ref, beta, n, "centered") == pytest.approx(closed)
+        assert grpo.amplification_fixed_point(p_ref, beta, n, "centered") == pytest.approx(closed, abs=1e-9)
+
+
+@pytest.mark.parametrize("p_ref,beta,n", [(0.1, 1.0, 16), (0.25, 2.0, 8), (0.5, 4.0, np.inf), (0.05, 0.5, 4)])
+def test_fixed_point_is_above_p_ref_and_fixed(p_ref, beta, n):
+    star = grpo.amplification_fixed_point(p_ref, beta, n)
+    assert p_ref < star < 1
+    assert grpo.amplification_h(star, p_ref, beta, n) == pytest.approx(star, abs=1e-9)
+    # below p*, h(p) > p: the learner started at p_ref climbs to p* and not past it
+    assert all(grpo.amplification_h(p, p_ref, beta, n) > p for p in np.linspace(p_ref, star, 50)[:-1])
+    # more penalty, less amplification
+    assert grpo.amplification_fixed_point(p_ref, 2 * beta, n) < star
+
+
+@pytest.mark.parametrize("advantage", ["whitened", "centered"])
+def test_learner_expected_gradient_vanishes_at_p_star(advantage):
+    """The derivation, on the learner's compiled pieces: with two arms (correct, wrong) and pi0 = (p_ref,
+    1 - p_ref), the exact expectation over groups of the logit gradient is zero at the logits of p*."""
+    p_ref, beta, n = 0.25, 1.5, 5
+    star = grpo.amplification_fixed_point(p_ref, beta, n, advantage)
+    pi0 = np.array([p_ref, 1 - p_ref])
+
+    def expected_gradient(p):
+        theta = np.array([np.log(p / p_ref) - np.log((1 - p) / (1 - p_ref)), 0.0])
+        pi = np.empty(2)
+        L.softmax_with_base(pi0, theta, pi)
+        total, adv, grad = np.zeros(2), np.empty(n), np.empty(2)
+        for arms in itertools.product([0, 1], repeat=n):
+            arms = np.array(arms, dtype=np.int64)
+            rewards = (arms == 0).astype(float)
+            (L.grpo_advantage if advantage == "whitened" else L.centered_advantage)(rewards, adv)
+            L.logit_gradient(pi, theta, arms, adv, beta, grad)
+            total += np.prod(pi[arms]) * grad
+        return total
+
+    assert np.allclose(expected_gradient(star), 0, atol=1e-9)
+    # and the gradient pushes the correct arm's logit up below p*, down above it
+    assert expected_gradient(star - 0.05)[0] > 1e-4 and expected_gradient(star + 0.05)[0] < -1e-4

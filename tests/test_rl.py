@@ -1,11 +1,15 @@
 """Policy-gradient learners (R3): the step's pieces exactly, the training loop against tests/naive_rl.py."""
 
+import itertools
+import math
+
 import numpy as np
 import pytest
 
 from bandits import rl
 from bandits.rl import learner as L
-from naive_rl import SimpleQuestions, numeric_logit_gradient, objective, simulate_naive
+from naive_rl import (SimpleQuestions, numeric_logit_gradient, objective, pass_at_k_estimate, pass_at_k_rewards,
+                      simulate_naive)
 
 RNG = np.random.default_rng(0)
 
@@ -55,6 +59,34 @@ def test_grpo_advantage():
     assert (out == 0).all()
 
 
+def test_centered_advantage_and_pkpo_rewards_on_a_hand_computed_group():
+    r = np.array([0.0, 1.0, 0.0, 1.0, 0.0])  # n = 5, c = 2
+    out = np.empty(5)
+    L.centered_advantage(r, out)
+    assert np.allclose(out, r - 0.4)
+    # k = 3: a correct sample is in C(4, 2) = 6 of the C(5, 3) = 10 subsets, all successful: 6/10 = k/n;
+    # a wrong one is in 6 subsets, of which only {it, the other two wrong} fails: 5/10 = (k/n) rho(4, 2, 2)
+    L.pkpo_rewards(r, 3, out)
+    assert np.allclose(out, [0.5, 0.6, 0.5, 0.6, 0.5]) and np.allclose(out, pass_at_k_rewards(r, 3))
+    L.pkpo_rewards(r, 1, out)  # k = 1: the plain reward over n
+    assert np.allclose(out, r / 5)
+    L.pkpo_rewards(r, 4, out)  # k = n - 1: a wrong sample's subsets all hold a correct one
+    assert np.allclose(out, [0.8] * 5)
+    for n, k in [(5, 1), (5, 3), (7, 7), (6, 2)]:
+        for rr in itertools.product([0.0, 1.0], repeat=n):
+            got = np.empty(n)
+            L.pkpo_rewards(np.array(rr), k, got)
+            assert np.allclose(got, pass_at_k_rewards(rr, k)), (rr, k)
+
+
+def test_unbiased_pass_at_k_equals_the_binomial_form():
+    for n in range(1, 12):
+        for c in range(n + 1):
+            for k in range(1, n + 1):
+                assert L.pass_at_k_unbiased(n, c, k) == pytest.approx(pass_at_k_estimate(n, c, k), abs=1e-12)
+    assert L.pass_at_k_unbiased(200, 3, 100) == pytest.approx(1 - math.comb(197, 100) / math.comb(200, 100))
+
+
 # the SPEC's terms on a hand-made batch: answers [0, 2, 2, 5] seen before 1, 4, 4, 0 times,
 # so b = min(1, 1/sqrt(max(N, 1))) = [1, 0.5, 0.5, 1] (answer 5 never seen: the full bonus)
 HAND = {
@@ -93,12 +125,18 @@ def agree(fast, slow, what):
     assert abs(diff) <= 4 * se + 1e-9, f"{what}: compiled {fast.mean():.4g} vs naive {slow.mean():.4g} (se {se:.3g})"
 
 
-@pytest.mark.parametrize("bonus,param,c,beta", [("none", "arm", 0.2, 0.0), ("ucb", "arm", 1.0, 0.1),
-                                                ("ucb_mean", "outcome", 1.0, 0.0), ("ucb_con", "outcome", 1.0, 0.2),
-                                                ("batch", "arm", 1.0, 0.0), ("none", "outcome", 0.2, 0.0)])
-def test_training_matches_the_naive_learner(bonus, param, c, beta):
+LEARNERS = [("none", "arm", 0.2, 0.0), ("ucb", "arm", 1.0, 0.1), ("ucb_mean", "outcome", 1.0, 0.0),
+            ("ucb_con", "outcome", 1.0, 0.2), ("batch", "arm", 1.0, 0.0), ("none", "outcome", 0.2, 0.0),
+            ("none", "arm", 0.2, 0.3, "centered"), ("none", "outcome", 0.2, 0.0, "whitened", "pass@k", 3),
+            ("ucb_con", "arm", 1.0, 0.1, "centered", "pass@k", 2)]
+
+
+@pytest.mark.parametrize("bonus,param,c,beta,advantage,reward,k",
+                         [s + ("whitened", "plain", 1)[len(s) - 4:] for s in LEARNERS])
+def test_training_matches_the_naive_learner(bonus, param, c, beta, advantage, reward, k):
     qs, ref = small_questions(seed=3, X=6, K=20, m=5)
-    settings = dict(bonus=bonus, param=param, c=c, beta=beta, group_size=4, eta=0.5, b0=0.5)
+    settings = dict(bonus=bonus, param=param, c=c, beta=beta, group_size=4, eta=0.5, b0=0.5, advantage=advantage,
+                    reward=reward, k=k)
     fast = rl.train(qs, steps=150, runs=150, seed=1, checkpoints=[150], **settings)
     slow = simulate_naive(ref, settings, steps=150, runs=150, seed=2)
     for metric in ("solved", "pass@1", "pass@32", "entropy_all", "batch_distinct_all", "failed_samples",
@@ -123,6 +161,10 @@ def test_training_is_deterministic_across_threads():
     (lambda: rl.train(rl.transfer(X=2, K=10, m=3), eta=-1), "eta must be >= 0"),
     (lambda: rl.train(rl.transfer(X=2, K=10, m=3), group_size=0), "group_size must be >= 1"),
     (lambda: rl.transfer(X=2, K=10, m=1), "m must be >= 2"),
+    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), advantage="whiten"), "advantage must be"),
+    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), reward="pass@4"), "reward must be"),
+    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), reward="pass@k", k=9, group_size=8), "k must be"),
+    (lambda: rl.train(rl.transfer(X=2, K=10, m=3), k=4), "set reward = 'pass@k'"),
     (lambda: rl.transfer(X=2, K=10, m=3, good=1.5), "good must be in (0, 1)"),
     (lambda: rl.from_arrays(phi=[[0, 1], [2, -1]]), "must be >= 0"),
 ])

@@ -8,7 +8,8 @@ The policy for question x is a softmax over arms with the base policy as prior::
 
 ``u`` is shared by all questions, so learning on one question moves the others. A step draws a
 question uniformly, a group of n arms from pi_x, and rewards r_i = 1{answer correct}; it takes the
-GRPO advantage A_i = (r_i - mean r) / (std r + 1e-6), adds an exploration term e_i, and ascends
+GRPO advantage A_i = (r_i - mean r) / (std r + 1e-6) (``advantage = "centered"``: r_i - mean r; ``reward =
+"pass@k"``: of PKPO's transformed rewards, :func:`pkpo_rewards`), adds an exploration term e_i, and ascends
 
     J = (1/n) sum_i (A_i + e_i) log pi_x(a_i) - beta KL(pi_x || pi0)
 
@@ -46,6 +47,8 @@ from .questions import Questions
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 NONE, UCB, UCB_MEAN, UCB_CON, BATCH = range(len(BONUSES))  # the codes the compiled step reads
 PARAMS = ("arm", "outcome")
+ADVANTAGES = ("whitened", "centered")
+REWARDS = ("plain", "pass@k")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
 METRICS = (("solved", "distinct_solved", "distinct_unsolved", "distinct_hard")
@@ -88,6 +91,46 @@ def grpo_advantage(rewards, out):
     std = np.sqrt(var / n)
     for i in range(n):
         out[i] = (rewards[i] - mean) / (std + 1e-6)
+
+
+@njit(cache=True)
+def centered_advantage(rewards, out):
+    """r_i - mean r: the advantage without whitening (``advantage = "centered"``)."""
+    mean = rewards.mean()
+    for i in range(rewards.shape[0]):
+        out[i] = rewards[i] - mean
+
+
+@njit(cache=True)
+def pass_at_k_unbiased(n, c, k):
+    """1 - C(n - c, k) / C(n, k): the unbiased pass@k of n samples with c correct (k <= n).
+
+    Stable product form 1 - prod_{i = n-c+1}^{n} (1 - k / i) (no binomials); 1 when n - c < k.
+    """
+    if n - c < k:
+        return 1.0
+    prod = 1.0
+    for i in range(n - c + 1, n + 1):
+        prod *= 1.0 - k / i
+    return 1.0 - prod
+
+
+@njit(cache=True)
+def pkpo_rewards(rewards, k, out):
+    """PKPO's transformed binary rewards (Walder and Karkhanis, arXiv 2505.15201), in place of r_i.
+
+    With c correct of n: a correct sample gets k/n, a wrong one (k/n) rho(n - 1, c, k - 1), rho the
+    unbiased pass@k above: the mean over the k-subsets holding sample i of their max reward, times k/n;
+    then sum_i r~_i grad log pi(a_i) is unbiased for grad pass@k. k = 1 gives r / n.
+    """
+    n = rewards.shape[0]
+    c = 0
+    for i in range(n):
+        if rewards[i] > 0:
+            c += 1
+    wrong = k / n * pass_at_k_unbiased(n - 1, c, k - 1)
+    for i in range(n):
+        out[i] = k / n if rewards[i] > 0 else wrong
 
 
 @njit(cache=True)
@@ -210,7 +253,8 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, k
 
 
 @njit(cache=True, nogil=True)
-def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out):
+def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out,
+               advantage=0, reward=0, k_reward=1):
     """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``."""
     X, K = phi.shape
     n_ckpt = checkpoints.shape[0]
@@ -229,6 +273,7 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
         arms = np.empty(n, np.int64)
         outcomes = np.empty(n, np.int64)
         rewards = np.empty(n)
+        shaped = np.empty(n)
         adv = np.empty(n)
         bonus_terms = np.empty(n)
         failed = 0.0
@@ -249,7 +294,14 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
                 arms[i] = a
                 outcomes[i] = phi[x, a]
                 rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
-            grpo_advantage(rewards, adv)
+            if reward == 1:
+                pkpo_rewards(rewards, k_reward, shaped)
+            else:
+                shaped[:] = rewards
+            if advantage == 0:
+                grpo_advantage(shaped, adv)
+            else:
+                centered_advantage(shaped, adv)
             exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
             adv += bonus_terms
             if eta != 0.0:
@@ -299,7 +351,7 @@ class LearnerResult:
 
 
 #: The learner's settings, declared once: :func:`train`'s keywords, the ``[[learner]]`` fields of
-#: experiment files and their checks all read this table.
+#: experiment files and their checks all read this table. The defaults are the plain GRPO learner.
 SETTINGS = {
     "bonus": Param("none", "exploration term added to the advantage", choices=BONUSES),
     "param": Param("arm", "a logit per arm, or per answer", choices=PARAMS),
@@ -308,6 +360,10 @@ SETTINGS = {
     "beta": Param(0.0, "KL penalty to pi0", low=0.0),
     "c": Param(0.2, "weight of the exploration term"),
     "b0": Param(0.5, "ucb_con's baseline"),
+    "advantage": Param("whitened", "(r - mean r) / std r, or r - mean r", choices=ADVANTAGES),
+    "reward": Param("plain", "the rewards the advantage is taken of: 1{correct}, or PKPO's for pass@k",
+                    choices=REWARDS),
+    "k": Param(1, "pass@k reward's k (1 <= k <= group_size)", integer=True, low=1),
 }
 DEFAULTS = {name: p.default for name, p in SETTINGS.items()}
 
@@ -321,16 +377,26 @@ def learner_label(settings: dict) -> str:
         | ({"b0"} if settings["bonus"] == "ucb_con" else set())
     extra = [f"{k}={settings[k]:g}" for k in DEFAULTS if k in used and settings[k] != DEFAULTS[k]]
     name = "GRPO" if settings["bonus"] == "none" else f"GRPO+{settings['bonus']}"
+    if settings.get("reward", "plain") == "pass@k":
+        name = f"PKPO pass@{settings['k']}" + name[4:]
+    if settings.get("advantage", "whitened") != "whitened":
+        extra.append(f"{settings['advantage']} advantage")
     return f"{name} ({', '.join([settings['param'] + ' logits', *extra])})"
 
 
 def check_settings(settings: dict) -> dict:
     """The learner settings validated, defaults filled in, with one-line messages naming the setting."""
-    return check_params(settings, SETTINGS, "a learner")
+    settings = check_params(settings, SETTINGS, "a learner")
+    if settings["k"] > settings["group_size"]:
+        raise ValueError(f"k must be <= group_size = {settings['group_size']}, got {settings['k']}")
+    if settings["reward"] == "plain" and settings["k"] != 1:
+        raise ValueError(f"k = {settings['k']} is the pass@k reward's k: set reward = 'pass@k' too (or leave k at 1)")
+    return settings
 
 
-def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
-          c=DEFAULTS["c"], b0=DEFAULTS["b0"], steps=2000,
+def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"],
+          beta=DEFAULTS["beta"], c=DEFAULTS["c"], b0=DEFAULTS["b0"], advantage=DEFAULTS["advantage"],
+          reward=DEFAULTS["reward"], k=DEFAULTS["k"], steps=2000,
           runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
@@ -340,8 +406,13 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
         Exploration term added to the GRPO advantage.
     param : {"arm", "outcome"}
         A logit per arm (no generalization) or per answer (generalization), plus shared arm logits.
-    n, eta, beta, c, b0
+    group_size, eta, beta, c, b0
         Group size, learning rate, KL penalty to pi0, bonus weight, ucb_con baseline.
+    advantage : {"whitened", "centered"}
+        (r - mean r) / (std r + 1e-6), GRPO's, or r - mean r (docs/theory.md 9.3).
+    reward, k : {"plain", "pass@k"}, int
+        The rewards the advantage is taken of: r_i = 1{correct}, or PKPO's transformation of the
+        group's rewards for pass@k with 1 <= k <= group_size (:func:`pkpo_rewards`; docs/theory.md 9.4).
     steps : int
         Gradient steps; each draws one question and a group of n samples.
     checkpoints : int or list of int
@@ -349,7 +420,8 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
-    settings = check_settings({"bonus": bonus, "param": param, "group_size": group_size, "eta": eta, "beta": beta, "c": c, "b0": b0})
+    settings = check_settings({"bonus": bonus, "param": param, "group_size": group_size, "eta": eta, "beta": beta,
+                               "c": c, "b0": b0, "advantage": advantage, "reward": reward, "k": k})
     steps = check_int(steps, "steps", low=1)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
@@ -363,7 +435,8 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
     def work(lo, hi):
         train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["group_size"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
-                   steps, ckpts, ks, out[lo:hi])
+                   steps, ckpts, ks, out[lo:hi], ADVANTAGES.index(settings["advantage"]),
+                   REWARDS.index(settings["reward"]), settings["k"])
 
     run_in_blocks(work, runs, n_jobs)
     metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}

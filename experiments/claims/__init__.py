@@ -18,6 +18,8 @@ tradeoff    :mod:`.tradeoff`         the batch penalty's gains and price (C3)
 rl          :mod:`.rl`               policy-gradient learners as samplers (C4)
 collision   :mod:`.grpo`             the batch term's mean is minus the collision probability (C5 a)
 entropy     :mod:`.grpo`             the entropy mechanism on the learner's real step (C5 b)
+amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
+passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -41,7 +43,7 @@ from bandits import sweep
 from bandits.experiment import ExperimentError, load
 from bandits.plots import STYLE
 from bandits.sweep import write_atomic
-from .grpo import draw_collision, draw_entropy
+from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .minimax import draw_minimax
 from .rl import draw_rl
@@ -49,15 +51,18 @@ from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
-           "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy}
-MEASURED = {"collision", "entropy"}  # measured on the learner's step pieces: no training sweep to run
+           "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
+           "passk": draw_passk}
+# measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
+MEASURED = {"collision", "entropy", "amplification", "passk"}
 
 
 FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
                  "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
-                 "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}}
-LEARNER_FIGURES = {"rl", "collision", "entropy"}  # the kinds of experiments with [[learner]] tables
+                 "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
+                 "passk": {"band", "ks"}}
+LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk"}  # the kinds of experiments with [[learner]] tables
 
 
 def check_figure(exp) -> None:

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from numba import njit
 
-from bandits.checks import METHOD, measure
+from bandits.checks import INF, METHOD, measure
 from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from bandits.rl import learner as L
 from bandits.rl.questions import GENERATORS as QUESTION_GENERATORS
@@ -281,5 +281,228 @@ def draw_entropy(folder, table, exp, stem):
     fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=5.5)
     fig.suptitle(cfg.get("title", exp.name) + f"\nP = -Cov(log q, dtheta); {exp.cells[0].runs * exp.cells[0].steps}"
                  " random states per learner", fontsize=7)
+    save_figure(fig, stem)
+    return out
+
+
+# -- C5c: success amplification of whitened GRPO with a KL penalty (Mroueh, arXiv 2503.06639) ------
+
+STD_EPS = 1e-6  # the learner's grpo_advantage divides by std + 1e-6
+
+
+def expected_advantages(p, n, advantage="whitened"):
+    """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
+
+    Exact for the learner's advantages (``grpo_advantage``, population std + 1e-6, or
+    ``centered_advantage``): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
+    ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
+    -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
+    """
+    from scipy.stats import binom
+    p = float(p)
+    if np.isinf(n):
+        if advantage == "centered":
+            return 1.0 - p, -p
+        s = np.sqrt(p * (1 - p))
+        return (1 - p) / s, -p / s
+    n = int(n)
+    counts = np.arange(n)
+    weights = binom.pmf(counts, n - 1, p)
+    out = []
+    for r in (1.0, 0.0):
+        mean = (r + counts) / n
+        if advantage == "centered":
+            a = r - mean
+        else:
+            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean), 0, None)) + STD_EPS)
+        out.append(float(weights @ a))
+    return out[0], out[1]
+
+
+def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
+    """h(p) = 1 / (1 + (1 - p_ref)/p_ref exp(-(omega_+(p) - omega_-(p)) / beta)).
+
+    The success probability of pi proportional to pi_ref exp(omega_{r}(p) / beta): the stationary
+    policy of the learner's expected update when its advantages are those of success p (docs/theory.md
+    9.3). Whitened with n = inf, omega_+ - omega_- = 1 / sqrt(p (1 - p)): Mroueh's h with eps = 0.
+    """
+    plus, minus = expected_advantages(p, n, advantage)
+    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
+    return float(1.0 / (1.0 + np.exp(-z)))
+
+
+def amplification_fixed_point(p_ref, beta, n=np.inf, advantage="whitened", grid=4000):
+    """p*: the smallest p > p_ref with h(p) = p (bisection after a scan), where a learner started at
+    pi_ref stops: the expected logit gap d = logit p - logit p_ref grows while h(p) > p."""
+    lo = p_ref
+    ps = p_ref + (1 - p_ref) * (np.arange(1, grid + 1) / (grid + 1))
+    for p in ps:
+        if amplification_h(p, p_ref, beta, n, advantage) <= p:
+            hi = p
+            break
+        lo = p
+    else:
+        return 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        if amplification_h(mid, p_ref, beta, n, advantage) > mid:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def amplification_questions(questions, p_ref):
+    """The experiment's one question with pi0 giving the correct answer probability ``p_ref`` in all."""
+    from bandits.rl.questions import Questions
+    correct = questions.phi[0] == 0
+    pi0 = np.where(correct, p_ref / correct.sum(), (1 - p_ref) / (~correct).sum())
+    return Questions(questions.phi[:1], pi0=pi0, m=questions.m, name=f"one question, p_ref = {p_ref:g}")
+
+
+def draw_amplification(folder, table, exp, stem):
+    """C5c: the learner's success probability against p*, for each (p_ref, beta); centered advantages as controls."""
+    cfg = exp.figure
+    band = tuple(float(b) for b in cfg["band"])
+    p_refs = [float(p) for p in cfg["p_ref"]]
+    base = questions_of(exp)
+    if base.X != 1 or not (base.phi[0] == 0).any() or (base.phi[0] == 0).all():
+        raise ValueError("amplification: [questions] must give one question with correct and wrong arms")
+    cells = sorted(exp.cells, key=lambda c: (c.settings["advantage"] != "whitened", c.settings["beta"]))
+    steps, runs = cells[0].steps, cells[0].runs
+    ckpts = np.unique(np.linspace(0, steps, 61).astype(int))
+    late = ckpts >= steps // 2  # a run's value: its success probability averaged over the second half
+    out = {"method": METHOD + "; a run's value is its success probability averaged over the second half of "
+           "training", "band": list(band), "steps": steps, "runs": runs, "checks": {}, "table": []}
+    curves = []
+    for j, cell in enumerate(cells):
+        s = cell.settings
+        for i, p_ref in enumerate(p_refs):
+            res = L.train(amplification_questions(base, p_ref), **s, steps=steps, runs=runs,
+                          seed=cell.seed + 1000 * i, checkpoints=ckpts)
+            p = res.metrics["pass@1"]
+            per = p[:, late].mean(axis=1)
+            n, beta, adv = s["group_size"], s["beta"], s["advantage"]
+            star = amplification_fixed_point(p_ref, beta, n, "whitened")
+            own = amplification_fixed_point(p_ref, beta, n, adv)
+            limit = amplification_fixed_point(p_ref, beta, np.inf, "whitened")
+            checks = {"limit": measure("mean p / p* (whitened GRPO's fixed point)", [per],
+                                       lambda mm, e=star: mm[..., 0] / e, band),
+                      "amplified": measure("mean p - p_ref", [per], lambda mm, e=p_ref: mm[..., 0] - e, (0.0, INF))}
+            if adv != "whitened":
+                checks["own"] = measure("mean p / its own fixed point (centered advantage)", [per],
+                                        lambda mm, e=own: mm[..., 0] / e, band)
+            checks["large-group h"] = measure("mean p / p* of the paper's h (n = inf)", [per],
+                                              lambda mm, e=limit: mm[..., 0] / e, band)
+            control = adv != "whitened"
+            name = f"{'centered (control)' if control else 'whitened'}, p_ref={p_ref:g}, beta={beta:g}"
+            out["checks"][name] = agent_record(checks, ["limit"] if control else None,
+                                               None if control else ["limit", "amplified"])
+            out["table"].append({"advantage": adv, "p_ref": p_ref, "beta": beta, "n": n, "eta": s["eta"],
+                                 "p_star": round(star, 5), "p_star_own": round(own, 5), "p_star_large_n": round(limit, 5),
+                                 "measured": round(float(per.mean()), 5)})
+            curves.append((adv, p_ref, beta, j, i, res.checkpoints, p.mean(axis=0), star, own, checks))
+
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.9), constrained_layout=True)
+    betas = sorted({c[2] for c in curves})
+    ax = axes[0]
+    for adv, p_ref, beta, j, i, x, mean, star, own, _ in curves:
+        colour = OKABE_ITO[betas.index(beta) % len(OKABE_ITO)] if adv == "whitened" else GREY
+        ax.plot(x, mean, color=colour, linestyle="-" if adv == "whitened" else "--", linewidth=0.8,
+                label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
+                else ("centered (control)" if i == 0 and beta == betas[0] else None))
+        if adv == "whitened":
+            ax.axhline(star, color=colour, linewidth=0.5, linestyle=":")
+    for p_ref in p_refs:
+        ax.axhline(p_ref, color="black", linewidth=0.4, linestyle="-", alpha=0.4)
+    ax.set_xlabel("training step")
+    ax.set_ylabel("success probability p (mean over runs)")
+    ax.set_ylim(0, 1)
+    ax.set_title("p over training; dotted: p*; thin black: p_ref", fontsize=7)
+    ax = axes[1]
+    ax.axhspan(*band, color="0.88", zorder=0, label=f"band [{band[0]:g}, {band[1]:g}]")
+    for k, (adv, p_ref, beta, j, i, *_rest, checks) in enumerate(curves):
+        c = checks["limit"]
+        xpos = i + 0.12 * (betas.index(beta) - 1) + (0.04 if adv != "whitened" else 0)
+        colour = OKABE_ITO[betas.index(beta) % len(OKABE_ITO)] if adv == "whitened" else GREY
+        ax.errorbar([xpos], [c.estimate], yerr=[[max(c.estimate - c.low, 0)], [max(c.high - c.estimate, 0)]],
+                    color=colour, marker="o" if adv == "whitened" else "s", markersize=3, capsize=1.5,
+                    markerfacecolor=None if adv == "whitened" else "white", linewidth=0.8,
+                    label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
+                    else ("centered (control)" if i == 0 and beta == betas[0] else None))
+    ax.set_xticks(range(len(p_refs)), [f"p_ref = {p:g}" for p in p_refs])
+    ax.set_ylabel("mean p / p*  (95% CI)")
+    ax.set_title("learner's limit over the fixed point of h", fontsize=7)
+    handles, names = ax.get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=5, frameon=False, fontsize=6)
+    cell = cells[0].settings
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['n']}, eta = {cell['eta']:g}, {cell['param']} logits; "
+                 f"{runs} runs of {steps} steps per point", fontsize=7)
+    save_figure(fig, stem)
+    return out
+
+
+# -- C5d (a): the unbiased pass@k estimator of sampled groups (Walder and Karkhanis, arXiv 2505.15201) ----
+
+def pass_at_k_table(n, k, plug_in=False):
+    """The estimate of each correct count c = 0..n of a group of n: the learner's unbiased
+    ``pass_at_k_unbiased`` (1 - C(n-c, k)/C(n, k)) or the plug-in 1 - (1 - c/n)^k."""
+    c = np.arange(n + 1)
+    if plug_in:
+        return 1.0 - (1.0 - c / n) ** k
+    return np.array([L.pass_at_k_unbiased(n, int(ci), k) for ci in c])
+
+
+def draw_passk(folder, table, exp, stem):
+    """C5d (a): mean of the pass@k estimate over sampled groups / the policy's exact 1 - (1 - p)^k."""
+    cfg = exp.figure
+    band = tuple(float(b) for b in cfg["band"])
+    ks = [int(k) for k in cfg["ks"]]
+    ps = [float(p) for p in cfg.get("p", [0.02, 0.1, 0.3])]
+    cell = exp.cells[0]
+    n, runs, per_run = cell.settings["group_size"], cell.runs, cell.steps
+    rng = np.random.default_rng(cell.seed)
+    out = {"method": METHOD, "n": n, "groups_per_law": runs * per_run, "band": list(band), "checks": {}, "table": []}
+    ours, plug = {}, {}
+    for p in ps:
+        # the correct count of each group of n answers drawn from a policy with success probability p
+        counts = (draw_groups(rng, np.array([p, 1 - p]), (runs * per_run, n)) == 0).sum(axis=1)
+        for k in ks:
+            exact = 1.0 - (1.0 - p) ** k
+            name = f"p={p:g}, k={k}"
+            for store, plug_in in ((ours, False), (plug, True)):
+                per = pass_at_k_table(n, k, plug_in)[counts].reshape(runs, per_run).mean(axis=1)
+                store[name] = measure("mean estimate over groups / (1 - (1 - p)^k)", [per],
+                                      lambda mm, e=exact: mm[..., 0] / e, band)
+            out["table"].append({"p": p, "k": k, "exact": round(exact, 6), "unbiased": round(ours[name].estimate * exact, 6),
+                                 "plug_in": round(plug[name].estimate * exact, 6)})
+    out["checks"]["unbiased estimator 1 - C(n-c,k)/C(n,k)"] = agent_record(ours, None)
+    out["checks"]["plug-in 1 - (1 - c/n)^k (control)"] = agent_record(plug, list(plug))
+
+    fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.6), constrained_layout=True)
+    for ax, store, title in ((axes[0], ours, "unbiased 1 - C(n-c,k)/C(n,k)"),
+                             (axes[1], plug, "plug-in 1 - (1-c/n)^k (control)")):
+        ax.axhspan(*band, color="0.88", zorder=0, label=f"band [{band[0]:g}, {band[1]:g}]")
+        for i, p in enumerate(ps):
+            ch = [store[f"p={p:g}, k={k}"] for k in ks]
+            est = np.array([c.estimate for c in ch])
+            err = np.clip([est - [c.low for c in ch], [c.high for c in ch] - est], 0, None)
+            control = store is plug
+            ax.errorbar(np.array(ks) * (1 + 0.04 * (i - 1)), est, yerr=err,
+                        color=GREY if control else OKABE_ITO[i], marker=("s", "^", "D")[i % 3] if control else "o",
+                        markersize=3,
+                        markerfacecolor="white" if control else None, capsize=1.5, linewidth=0.8,
+                        linestyle="--" if control else "-", label=f"p = {p:g}")
+        ax.set_xscale("log", base=2)
+        ax.set_xticks(ks, [str(k) for k in ks])
+        ax.set_xlabel("k")
+        ax.set_ylabel("mean estimate / exact pass@k")
+        ax.set_title(title, fontsize=7)
+        ax.legend(frameon=False, fontsize=5.5, loc="lower left")
+    lows = [c.low for c in plug.values()] + [c.low for c in ours.values()]
+    for ax in axes:
+        ax.set_ylim(min(min(lows) - 0.02, band[0] - 0.02), band[1] + 0.02)
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {n}; {runs * per_run} groups per point, 95% CI over {runs} "
+                 f"runs of {per_run} groups", fontsize=7)
     save_figure(fig, stem)
     return out
