@@ -178,7 +178,7 @@ class Result(MetricArrays):
 
 
 def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints=None, n_jobs=None,
-             **agent_params) -> Result:
+             progress=None, **agent_params) -> Result:
     """Simulate ``runs`` independent runs of ``agent`` on ``instance`` for ``horizon`` pulls.
 
     Parameters
@@ -200,6 +200,11 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
         points); default about 100 log-spaced counts, ``horizon`` included.
     n_jobs : int, optional
         Threads that share the runs (default: every core).
+    progress : bool or None
+        A progress bar over the runs (``tqdm.auto``: a widget in Jupyter, text on stderr in a
+        terminal), advanced as blocks of runs finish, never inside the compiled loop. ``None``
+        (default): shown only once the call has lasted a second, so short calls print nothing;
+        ``True``: shown from the start; ``False``: none. It changes no number.
     **agent_params
         The agent's parameters, and ``lam`` for the batch penalty.
     """
@@ -233,7 +238,7 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     def work(lo, hi):
         loop(seeds[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
 
-    run_in_blocks(work, runs, n_jobs)
+    run_in_blocks(work, runs, n_jobs, progress, desc=agent.label)
 
     defined = engine.applicable(instance, batch)
     metrics = {name: out[:, i, :] for i, name in enumerate(engine.NAMES) if name in defined}

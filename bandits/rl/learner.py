@@ -331,7 +331,7 @@ def check_settings(settings: dict) -> dict:
 
 def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"], beta=DEFAULTS["beta"],
           c=DEFAULTS["c"], b0=DEFAULTS["b0"], steps=2000,
-          runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+          runs=20, seed=0, checkpoints=50, n_jobs=None, progress=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
     Parameters
@@ -346,6 +346,9 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
         Gradient steps; each draws one question and a group of n samples.
     checkpoints : int or list of int
         Step counts where the metrics are read (an int: that many log-spaced steps, ``steps`` included).
+    progress : bool or None
+        A progress bar over the runs, as :func:`bandits.simulate` shows it (``None``: only for
+        calls longer than a second; ``False``: none). It changes no number.
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
@@ -365,12 +368,13 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
                    steps, ckpts, ks, out[lo:hi])
 
-    run_in_blocks(work, runs, n_jobs)
+    run_in_blocks(work, runs, n_jobs, progress, desc=learner_label(settings))
     metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}
     return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
 
 
-def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None,
+                progress=None) -> LearnerResult:
     """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
     return train(questions, group_size=group_size, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
-                 n_jobs=n_jobs)
+                 n_jobs=n_jobs, progress=progress)
