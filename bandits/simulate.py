@@ -176,6 +176,17 @@ class Result(MetricArrays):
         return (f"Result({self.agent.label} on {self.instance.name}: T={self.horizon}, runs={self.runs}, "
                 f"batch={self.batch}, final regret {reg.mean():.4g} +- {reg.std(ddof=1) / np.sqrt(len(reg)) if len(reg) > 1 else float('nan'):.2g})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the settings, the metrics at the horizon with 95% intervals, the regret curve."""
+        from . import _html
+
+        inst = self.instance
+        settings = {"agent": self.agent.label, "instance": inst.name, "K": inst.K, "m": inst.m,
+                    "rewards": inst.rewards, "horizon": self.horizon, "runs": self.runs, "batch": self.batch,
+                    "seed": self.seed}
+        return _html.result_page(f"Result: {self.agent.label} on {inst.name}", settings, self.summary(), "pulls t",
+                                 self.agent.label)
+
 
 def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints=None, n_jobs=None,
              progress=None, **agent_params) -> Result:

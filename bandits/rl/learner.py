@@ -297,6 +297,22 @@ class LearnerResult:
         """Tidy table (checkpoint in steps, metric, mean, sem, ci_low, ci_high, n)."""
         return tidy_summary(self.checkpoints, self.metrics, level)
 
+    def __repr__(self) -> str:
+        solved = self.metrics["solved"][:, -1]
+        sem = solved.std(ddof=1) / np.sqrt(len(solved)) if len(solved) > 1 else float("nan")
+        return (f"LearnerResult({self.label} on {self.questions.name}: steps={self.steps}, runs={self.runs}, "
+                f"solved {solved.mean():.4g} +- {sem:.2g})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the settings, the metrics at the last step with 95% intervals, the solved curve."""
+        from .. import _html
+
+        qs = self.questions
+        settings = {"learner": self.label, "questions": qs.name, "X": qs.X, "K": qs.K, "m": qs.m, **self.settings,
+                    "steps": self.steps, "runs": self.runs, "seed": self.seed}
+        return _html.result_page(f"LearnerResult: {self.label} on {qs.name}", settings, self.summary(),
+                                 "training steps", self.label)
+
 
 #: The learner's settings, declared once: :func:`train`'s keywords, the ``[[learner]]`` fields of
 #: experiment files and their checks all read this table.
