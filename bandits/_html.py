@@ -75,11 +75,16 @@ def final_rows(summary: pd.DataFrame, metrics=None) -> tuple[pd.DataFrame, int]:
     return frame, len(present) - len(set(keep) & set(present))
 
 
+def png_bytes(fig, dpi: int = DPI) -> bytes:
+    """``fig`` rendered as PNG bytes."""
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
 def figure_png(fig) -> str:
     """``fig`` as an ``<img>`` tag holding a base64 PNG."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=DPI)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    data = base64.b64encode(png_bytes(fig)).decode("ascii")
     return f'<img alt="figure" src="data:image/png;base64,{data}"/>'
 
 
