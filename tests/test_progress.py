@@ -88,3 +88,21 @@ def test_train_progress_on_and_off_give_the_same_numbers(capsys):
     assert "6/6" in capsys.readouterr().err
     for name in off.metrics:
         assert np.array_equal(off.metrics[name], on.metrics[name], equal_nan=True)
+
+
+def test_in_jupyter_the_bar_is_a_widget_and_results_show_as_html(tmp_path):
+    pytest.importorskip("ipywidgets", reason="tqdm's notebook bar needs ipywidgets (pip install .[notebook])")
+    nbformat = pytest.importorskip("nbformat")
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "import bandits\n"
+        "bandits.simulate(bandits.instances.needle(K=8, m=3), 'ucb1', horizon=100, runs=8, progress=True)")])
+    NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = nb.cells[0].outputs
+    assert not [o for o in outputs if o.output_type == "error"]
+    kinds = [kind for o in outputs for kind in o.get("data", {})]
+    assert "application/vnd.jupyter.widget-view+json" in kinds  # the bar: a widget, not text on stderr
+    (result,) = [o for o in outputs if o.output_type == "execute_result"]
+    assert "data:image/png;base64," in result.data["text/html"] and "95% CI low" in result.data["text/html"]
+    assert not [o for o in outputs if o.output_type == "stream" and o.name == "stderr"]
