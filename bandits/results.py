@@ -129,12 +129,14 @@ class SweepResults:
             columns={"ci_low": f"{_html.LEVEL:.0%} CI low", "ci_high": f"{_html.LEVEL:.0%} CI high"})
         xlabel = "training steps" if "steps" in self.summary.columns else "pulls t"
 
-        def label(cell):
-            values = ", ".join(f"{s}={_html.fmt(cell.params['instance'].get(s, cell.params.get(s)))}"
-                               for s in swept if s != "label")
+        by_cell = last.set_index("cell")
+
+        def label(cell):  # the cell's label, and its swept values that the label does not say
+            values = ", ".join(f"{s}={_html.fmt(by_cell.at[cell.key, s])}" for s in swept
+                               if s != "label" and f"{s.split('.')[-1]}=" not in cell.label)
             return f"{cell.label} ({values})" if values else cell.label
 
-        curves = [(label(c), rows[rows.cell == c.key]) for c in self.cells[:_html.MAX_CURVES]]
+        curves = [(label(c), rows[rows.cell == c.key]) for c in self.cells[:_html.MAX_CURVES] if c.key in by_cell.index]
         title = (f"first {len(curves)} of {len(self.cells)} cells" if len(self.cells) > len(curves) else "")
         return _html.page(f"SweepResults {self.name!r}", _html.params(settings),
                           _html.heading(f"{metric} at each cell's last checkpoint: mean and 95% interval over runs"),
