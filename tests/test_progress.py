@@ -74,9 +74,11 @@ def test_a_failing_block_raises_and_closes_the_bar(capsys):
         blocks.run_in_blocks(work, 40, 2, progress=True)
 
 
-def test_progress_must_be_a_bool_or_none():
+def test_progress_must_be_a_bool_or_none(capsys):
     with pytest.raises(TypeError, match="progress"):
         sim(progress="yes")
+    sim(progress=np.False_)
+    assert capsys.readouterr().err == ""
 
 
 def test_train_progress_on_and_off_give_the_same_numbers(capsys):

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
+import numpy as np
+
 #: Blocks per thread when runs are split for the progress bar (and for load balance).
 BLOCKS_PER_THREAD = 8
 #: ``progress=None`` shows the bar only for calls that last longer than this (seconds).
@@ -31,10 +33,10 @@ def progress_bar(progress, total: int, desc: str):
     ``progress``: True (shown from the start), False (none), None (shown only once the call has
     lasted ``AUTO_DELAY`` seconds, so short calls print nothing).
     """
-    if progress is False:
-        return None
-    if progress not in (True, None):
+    if progress is not None and not isinstance(progress, (bool, int, np.bool_)):
         raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    if progress is not None and not progress:
+        return None
     from tqdm.auto import tqdm
 
     return tqdm(total=total, desc=desc, unit="run", dynamic_ncols=True, delay=AUTO_DELAY if progress is None else 0)
