@@ -102,7 +102,7 @@ def numba_run(inst, horizon, runs, n_jobs):
     import bandits
 
     res = bandits.simulate(inst, "ucb1", horizon=horizon, runs=runs, seed=0, n_jobs=n_jobs,
-                           checkpoints=[horizon], alpha=2.0)
+                           checkpoints=[horizon], progress=False, alpha=2.0)
     return float(res.regret[:, -1].mean())
 
 
@@ -210,7 +210,8 @@ def bench_learner(steps, repeats):
     from . import rl
     qs = rl.transfer(X=40, K=200, m=48, seed=0)
     rl.train(qs, steps=10, runs=1, n_jobs=1, **LEARNER)  # compile or load from the cache
-    seconds, _ = best_of(lambda: (rl.train(qs, steps=steps, runs=1, n_jobs=1, checkpoints=[steps], **LEARNER),
+    seconds, _ = best_of(lambda: (rl.train(qs, steps=steps, runs=1, n_jobs=1, checkpoints=[steps],
+                                           progress=False, **LEARNER),
                                   None), repeats)
     return qs, steps / seconds
 
@@ -289,7 +290,8 @@ def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horiz
     extra = {"batch": batch, "lam": lam} if batch > 1 else {}
 
     def once(T, r):
-        return bandits.simulate(inst, name, horizon=T, runs=r, seed=0, n_jobs=1, checkpoints=[T], **extra)
+        return bandits.simulate(inst, name, horizon=T, runs=r, seed=0, n_jobs=1, checkpoints=[T], progress=False,
+                                **extra)
 
     probe = min(horizon, 2_000)
     once(probe, 1)                                  # compile, or load from the disk cache

@@ -88,7 +88,7 @@ class BanditCell(Cell):
             warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
             res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
                            batch=desc["batch"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
-                           lam=desc["lam"], **desc["agent_params"])
+                           progress=False, lam=desc["lam"], **desc["agent_params"])
         return {"checkpoints": res.checkpoints, **res.metrics}
 
     @staticmethod
@@ -124,7 +124,8 @@ class LearnerCell(Cell):
         from .rl import GENERATORS, train
 
         res = train(GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
-                    runs=desc["runs"], seed=desc["seed"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1)
+                    runs=desc["runs"], seed=desc["seed"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
+                    progress=False)
         return {"checkpoints": res.checkpoints, **res.metrics}
 
     @staticmethod

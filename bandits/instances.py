@@ -175,6 +175,29 @@ class Instance:
         return (f"Instance({self.name!r}, K={self.K}, m={self.m}, {self.rewards}, {kind}, "
                 f"theta*={self.theta_star:.4g})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the parameters and, per outcome (the first few), its mean, its arms and
+        its base-policy mass."""
+        import pandas as pd
+
+        from . import _html
+
+        gaps = self.gaps
+        positive = gaps[gaps > 1e-12]
+        uniform = bool(np.allclose(self.pi0, 1.0 / self.K))
+        settings = {"K (arms)": self.K, "m (outcomes)": self.m, "rewards": self.rewards,
+                    **({"sigma": self.sigma} if self.rewards == "gaussian" else {}),
+                    "map": "deterministic" if self.deterministic else "stochastic kernel",
+                    "theta*": self.theta_star, "optimal arms": int((gaps <= 1e-12).sum()),
+                    "smallest positive gap": float(positive.min()) if positive.size else float("nan"),
+                    "pi0": "uniform" if uniform else "given"}
+        shown = min(self.m, _html.MAX_ROWS)
+        Q = self.Q[:, :shown]
+        outcomes = pd.DataFrame({"outcome": np.arange(shown), "mu": self.mu[:shown],
+                                 "arms reaching it": (Q > 0).sum(axis=0), "pi0 mass": self.pi0 @ Q})
+        return _html.page(f"Instance: {self.name}", _html.params(settings), _html.heading("outcomes"),
+                          _html.table(outcomes), _html.more(shown, self.m, "outcomes", "the arrays Q and mu"))
+
 
 def _as_float_array(x, name, ndim):
     try:

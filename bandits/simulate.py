@@ -176,9 +176,20 @@ class Result(MetricArrays):
         return (f"Result({self.agent.label} on {self.instance.name}: T={self.horizon}, runs={self.runs}, "
                 f"batch={self.batch}, final regret {reg.mean():.4g} +- {reg.std(ddof=1) / np.sqrt(len(reg)) if len(reg) > 1 else float('nan'):.2g})")
 
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the settings, the metrics at the horizon with 95% intervals, the regret curve."""
+        from . import _html
+
+        inst = self.instance
+        settings = {"agent": self.agent.label, "instance": inst.name, "K": inst.K, "m": inst.m,
+                    "rewards": inst.rewards, "horizon": self.horizon, "runs": self.runs, "batch": self.batch,
+                    "seed": self.seed}
+        return _html.result_page(f"Result: {self.agent.label} on {inst.name}", settings, self.summary(), "pulls t",
+                                 self.agent.label)
+
 
 def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints=None, n_jobs=None,
-             **agent_params) -> Result:
+             progress=None, **agent_params) -> Result:
     """Simulate ``runs`` independent runs of ``agent`` on ``instance`` for ``horizon`` pulls.
 
     Parameters
@@ -200,6 +211,11 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
         points); default about 100 log-spaced counts, ``horizon`` included.
     n_jobs : int, optional
         Threads that share the runs (default: every core).
+    progress : bool or None
+        A progress bar over the runs (``tqdm.auto``: a widget in Jupyter, text on stderr in a
+        terminal), advanced as blocks of runs finish, never inside the compiled loop. ``None``
+        (default): shown only once the call has lasted a second, so short calls print nothing;
+        ``True``: shown from the start; ``False``: none. It changes no number.
     **agent_params
         The agent's parameters, and ``lam`` for the batch penalty.
     """
@@ -233,7 +249,7 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     def work(lo, hi):
         loop(seeds[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
 
-    run_in_blocks(work, runs, n_jobs)
+    run_in_blocks(work, runs, n_jobs, progress, desc=agent.label)
 
     defined = engine.applicable(instance, batch)
     metrics = {name: out[:, i, :] for i, name in enumerate(engine.NAMES) if name in defined}

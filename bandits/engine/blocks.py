@@ -1,21 +1,75 @@
-"""Runs shared among threads: the compiled loops release the GIL, so blocks of runs use every core."""
+"""Runs shared among threads: the compiled loops release the GIL, so blocks of runs use every core.
+
+A progress bar (``tqdm.auto``: a widget in Jupyter, text in a terminal) advances as blocks of
+runs finish, never inside the compiled loop, so it costs nothing per pull.
+"""
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
+#: Blocks per thread when runs are split for the progress bar (and for load balance).
+BLOCKS_PER_THREAD = 8
+#: ``progress=None`` shows the bar only for calls that last longer than this (seconds).
+AUTO_DELAY = 1.0
 
-def run_in_blocks(work, runs: int, n_jobs: int) -> None:
-    """Call ``work(lo, hi)`` on ``n_jobs`` contiguous blocks of the runs, in threads.
+
+def blocks_of(runs: int, n_jobs: int, split: bool) -> list[tuple[int, int]]:
+    """Contiguous ``(lo, hi)`` blocks covering ``range(runs)``.
+
+    One block per thread without ``split``; with it, about ``BLOCKS_PER_THREAD`` per thread (at
+    least one run each), so that a bar moves while the runs go on.
+    """
+    count = min(runs, n_jobs * BLOCKS_PER_THREAD if split else n_jobs)
+    edges = [runs * i // count for i in range(count + 1)]
+    return list(zip(edges[:-1], edges[1:]))
+
+
+def progress_bar(progress, total: int, desc: str):
+    """A ``tqdm.auto`` bar over ``total`` runs, or None.
+
+    ``progress``: True (shown from the start), False (none), None (shown only once the call has
+    lasted ``AUTO_DELAY`` seconds, so short calls print nothing).
+    """
+    if progress is not None and not isinstance(progress, (bool, int, np.bool_)):
+        raise TypeError(f"progress must be True, False or None, got {progress!r}")
+    if progress is not None and not progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="run", dynamic_ncols=True, delay=AUTO_DELAY if progress is None else 0)
+
+
+def run_in_blocks(work, runs: int, n_jobs: int, progress=False, desc: str = "runs") -> None:
+    """Call ``work(lo, hi)`` on contiguous blocks of the runs, in ``n_jobs`` threads.
 
     The compiled loops release the GIL, so the threads run on separate cores; every run seeds
-    its own generator, so the blocks do not change any number.
+    its own generator, so the blocks do not change any number. ``progress`` (True, False or
+    None: see :func:`progress_bar`) shows a bar that advances as blocks finish.
     """
-    blocks = np.linspace(0, runs, min(n_jobs, runs) + 1).astype(int)
-    if len(blocks) <= 2:
-        work(0, runs)
-        return
-    with ThreadPoolExecutor(len(blocks) - 1) as pool:
-        list(pool.map(work, blocks[:-1], blocks[1:]))
+    bar = progress_bar(progress, runs, desc)
+    blocks = blocks_of(runs, n_jobs, split=bar is not None)
+    try:
+        if n_jobs == 1 or len(blocks) == 1:
+            for lo, hi in blocks:
+                work(lo, hi)
+                if bar is not None:
+                    bar.update(hi - lo)
+            return
+        pool = ThreadPoolExecutor(min(n_jobs, len(blocks)))
+        try:
+            pending = {pool.submit(work, lo, hi): hi - lo for lo, hi in blocks}
+            while pending:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    future.result()  # a block's error stops the call
+                    size = pending.pop(future)
+                    if bar is not None:
+                        bar.update(size)
+        finally:  # Ctrl-C or an error: blocks not yet started are dropped, running ones finish
+            pool.shutdown(wait=True, cancel_futures=True)
+    finally:
+        if bar is not None:
+            bar.close()

@@ -349,6 +349,22 @@ class LearnerResult:
         """Tidy table (checkpoint in steps, metric, mean, sem, ci_low, ci_high, n)."""
         return tidy_summary(self.checkpoints, self.metrics, level)
 
+    def __repr__(self) -> str:
+        solved = self.metrics["solved"][:, -1]
+        sem = solved.std(ddof=1) / np.sqrt(len(solved)) if len(solved) > 1 else float("nan")
+        return (f"LearnerResult({self.label} on {self.questions.name}: steps={self.steps}, runs={self.runs}, "
+                f"solved {solved.mean():.4g} +- {sem:.2g})")
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the settings, the metrics at the last step with 95% intervals, the solved curve."""
+        from .. import _html
+
+        qs = self.questions
+        settings = {"learner": self.label, "questions": qs.name, "X": qs.X, "K": qs.K, "m": qs.m, **self.settings,
+                    "steps": self.steps, "runs": self.runs, "seed": self.seed}
+        return _html.result_page(f"LearnerResult: {self.label} on {qs.name}", settings, self.summary(),
+                                 "training steps", self.label)
+
 
 #: The learner's settings, declared once: :func:`train`'s keywords, the ``[[learner]]`` fields of
 #: experiment files and their checks all read this table. The defaults are the plain GRPO learner.
@@ -397,7 +413,7 @@ def check_settings(settings: dict) -> dict:
 def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"],
           beta=DEFAULTS["beta"], c=DEFAULTS["c"], b0=DEFAULTS["b0"], advantage=DEFAULTS["advantage"],
           reward=DEFAULTS["reward"], k=DEFAULTS["k"], steps=2000,
-          runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+          runs=20, seed=0, checkpoints=50, n_jobs=None, progress=None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
     Parameters
@@ -417,6 +433,9 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
         Gradient steps; each draws one question and a group of n samples.
     checkpoints : int or list of int
         Step counts where the metrics are read (an int: that many log-spaced steps, ``steps`` included).
+    progress : bool or None
+        A progress bar over the runs, as :func:`bandits.simulate` shows it (``None``: only for
+        calls longer than a second; ``False``: none). It changes no number.
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
@@ -438,12 +457,13 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
                    steps, ckpts, ks, out[lo:hi], ADVANTAGES.index(settings["advantage"]),
                    REWARDS.index(settings["reward"]), settings["k"])
 
-    run_in_blocks(work, runs, n_jobs)
+    run_in_blocks(work, runs, n_jobs, progress, desc=learner_label(settings))
     metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}
     return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
 
 
-def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None) -> LearnerResult:
+def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None,
+                progress=None) -> LearnerResult:
     """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
     return train(questions, group_size=group_size, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
-                 n_jobs=n_jobs)
+                 n_jobs=n_jobs, progress=progress)
