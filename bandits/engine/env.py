@@ -127,10 +127,14 @@ def new_streams(env_seed, K, m):
 
 
 @njit(cache=True)
-def crn_uniform(env_seed, tag, i, j):
-    """The uniform used for number ``j`` of stream (``tag``, ``i``) in the run of ``env_seed``
-    (for tests and for reading the tape from Python)."""
-    return counter_uniform(stream_key(env_seed, tag, i), j)
+def crn_uniforms(env_seed, tag, i, n):
+    """Numbers ``0 .. n-1`` of stream (``tag``, ``i``) in the run of ``env_seed``, as uniforms on
+    [0, 1) (for tests, and for reading a run's tape from Python)."""
+    key = stream_key(env_seed, tag, i)
+    out = np.empty(n)
+    for j in range(n):
+        out[j] = counter_uniform(key, j)
+    return out
 
 
 # ----------------------------------------------------------------------------- the draws
