@@ -7,7 +7,8 @@
 
 Where things live: :mod:`bandits.instances` (the model and its generators),
 :mod:`bandits.agents` (one module per agent, :func:`define_agent` to add yours),
-:mod:`bandits.engine` (the compiled run loop), :mod:`bandits.simulate`,
+:mod:`bandits.engine` (the compiled run loop), :mod:`bandits.simulate`, :func:`compare` (agents
+on common random numbers, paired differences),
 :mod:`bandits.plots`, :mod:`bandits.cli`; :func:`load` reads a results folder back.
 """
 
@@ -19,8 +20,9 @@ from .agents import Agent, Param, batch_penalty, define_agent, make_agent  # noq
 from .instances import Instance  # noqa: E402
 from .simulate import Result, default_checkpoints, simulate  # noqa: E402
 from .results import load  # noqa: E402
+from .compare import Comparison, compare  # noqa: E402
 
 __all__ = [
     "agents", "instances", "Instance", "Agent", "Param", "declared", "define_agent", "make_agent", "batch_penalty",
-    "simulate", "Result", "default_checkpoints", "load", "__version__",
+    "simulate", "Result", "default_checkpoints", "load", "compare", "Comparison", "__version__",
 ]

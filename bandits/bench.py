@@ -25,6 +25,14 @@ each arm its own outcome, UCB1 with alpha = 2):
    load on a shared machine hits both sides of a ratio alike. Ratios: thompson / C (target
    >= 1.5), kl_ucb / ucb1 (target >= 1/3), ucb1 / C.
 
+8. ``--crn`` (only this report): the variance reduction of common random numbers. For ucb1
+   against kl_ucb and ucb1 against outcome_ucb on minimax_arms(K=10, eps=0.1) and
+   llm_like(K=64, m=8) (and minimax_outcomes(K=64, m=8, eps=0.1), as llm_like has no
+   environment randomness), T = ``--crn-horizon``, ``--crn-runs`` runs: the standard error of the mean
+   final-regret difference from :func:`bandits.compare` (both agents on the same seed: paired)
+   and from two independent sets of runs (ucb1 on one seed, the other agent on another:
+   ``sqrt(se1^2 + se2^2)``), and their ratio.
+
 It prints a table of the timings and the ratios numba(1 thread)/C (target >= 2),
 numba(2 threads)/numba(1 thread) (target >= 1.8) and numba/NumPy, with mean final regret of
 each implementation as a sanity check.
@@ -33,6 +41,7 @@ Run::
 
     python -m bandits.bench [--horizon 1000000] [--runs 4] [--numpy-horizon 100000]
                             [--repeats 3] [--c-source PATH] [--agent-seconds 1.0] [--agents-only]
+    python -m bandits.bench --crn [--crn-horizon 10000] [--crn-runs 400]
 """
 
 from __future__ import annotations
@@ -371,6 +380,45 @@ def print_agents(rows, rates, c_rates, runs):
                          TARGET_KL_UCB1 if k == K else None))
 
 
+CRN_PAIRS = (("ucb1", "kl_ucb"), ("ucb1", "outcome_ucb"))
+
+
+def crn_instances():
+    import bandits
+    # llm_like is verifiable with a deterministic map: the environment draws nothing there, so any
+    # spread of the regret is the agents' own (ties, first-visit order) and pairing cannot remove it;
+    # minimax_outcomes(K=64, m=8) is the same shape with Bernoulli rewards.
+    return (bandits.instances.minimax_arms(K=10, eps=0.1), bandits.instances.llm_like(K=64, m=8),
+            bandits.instances.minimax_outcomes(K=64, m=8, eps=0.1))
+
+
+def bench_crn(horizon, runs, seed=0, other_seed=1):
+    """Rows (instance, baseline, agent, mean difference, paired se, unpaired se, ratio) of the CRN report."""
+    import bandits
+    rows = []
+    for inst in crn_instances():
+        for base, agent in CRN_PAIRS:
+            comp = bandits.compare(inst, [base, agent], horizon=horizon, runs=runs, seed=seed, checkpoints=[horizon],
+                                   n_jobs=1)
+            paired = comp.final().iloc[0]
+            ref = comp.results[comp.baseline].final["regret"]
+            indep = bandits.simulate(inst, agent, horizon=horizon, runs=runs, seed=other_seed, checkpoints=[horizon],
+                                     n_jobs=1).final["regret"]
+            unpaired_se = float(np.sqrt(ref.var(ddof=1) / runs + indep.var(ddof=1) / runs))
+            se = float(paired["sem"])
+            rows.append((inst.name, base, agent, float(paired["mean"]), se, unpaired_se,
+                         unpaired_se / se if se > 0 else float("nan")))
+    return rows
+
+
+def print_crn(rows, horizon, runs):
+    print(f"common random numbers: mean final regret difference (agent - baseline), T={horizon}, {runs} runs; "
+          "se paired = bandits.compare (same seed), se unpaired = independent seeds")
+    print(f"{'instance':<38}{'agent - baseline':<22}{'mean diff':>11}{'se paired':>11}{'se unpaired':>13}{'ratio':>8}")
+    for name, base, agent, mean, se_p, se_u, ratio in rows:
+        print(f"{name:<38}{agent + ' - ' + base:<22}{mean:>11.2f}{se_p:>11.3f}{se_u:>13.3f}{ratio:>8.2f}")
+
+
 def ratio_line(label, value, target=None):
     """One formatted ratio line, with the target verdict where a target applies."""
     if value is None:
@@ -400,8 +448,11 @@ def parse_args(argv=None):
     p.add_argument("--agent-seconds", type=float, default=1.0,
                    help="about how long one timing of the agent table lasts (its horizon is cut to fit)")
     p.add_argument("--agents-only", action="store_true", help="print only the table of every agent")
+    p.add_argument("--crn", action="store_true", help="print only the common-random-numbers report")
+    p.add_argument("--crn-horizon", type=int, default=10_000, help="pulls per run in the CRN report")
+    p.add_argument("--crn-runs", type=int, default=400, help="runs per agent in the CRN report")
     args = p.parse_args(argv)
-    for name in ("horizon", "runs", "numpy_horizon", "repeats"):
+    for name in ("horizon", "runs", "numpy_horizon", "repeats", "crn_horizon", "crn_runs"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     return args
@@ -415,6 +466,9 @@ def main(argv=None):
           "(other processes share them: rates drop with load)")
     if args.agents_only:
         print_agents(*bench_agents(args), R)
+        return 0
+    if args.crn:
+        print_crn(bench_crn(args.crn_horizon, args.crn_runs), args.crn_horizon, args.crn_runs)
         return 0
     print(f"UCB1 (alpha=2), K={K} Bernoulli arms, means linspace(0.1, 0.9, {K}); "
           f"best of {args.repeats}; {os.cpu_count()} cores")

@@ -15,7 +15,7 @@ from .engine.blocks import run_in_blocks
 from ._validate import check_int
 from .agents.base import Agent, make_agent
 from .instances import Instance
-from .seeding import content_key, resolve_seed, run_seeds
+from .seeding import content_key, env_seeds, resolve_seed, run_seeds
 from .stats import tidy_summary
 
 __all__ = ["simulate", "Result", "default_checkpoints", "estimate_bytes"]
@@ -203,7 +203,10 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
         Number of independent runs R.
     seed : int or None
         Root seed; ``None`` draws fresh entropy (kept in ``result.seed``). The same instance,
-        agent, horizon, batch and seed give bit-identical results, whatever ``n_jobs`` is.
+        agent, horizon, batch and seed give bit-identical results, whatever ``n_jobs`` is. The
+        environment's numbers (outcomes and rewards) depend on the seed and the instance only:
+        in run ``i`` the j-th pull of arm a gives the same outcome and reward for every agent
+        (common random numbers, see :func:`bandits.compare`).
     batch : int
         Pulls per round n: the agent sees a round's results only after the round.
     checkpoints : int or array of int, optional
@@ -242,12 +245,13 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
     env = engine.environment(instance, spec.control, spec.each_once)
     key = content_key(instance.fingerprint(), repr(sorted(agent.describe().items())).encode(),
                       f"{horizon}|{batch}".encode())
-    seeds = run_seeds(seed, key, runs)
+    seeds = run_seeds(seed, key, runs)                                 # the agent's stream: the whole cell
+    tapes = env_seeds(seed, content_key(instance.fingerprint()), runs)  # the environment's: seed, instance, run
     out = np.zeros((runs, len(engine.NAMES), len(checkpoints)))
     loop = engine.runner(spec)
 
     def work(lo, hi):
-        loop(seeds[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
+        loop(seeds[lo:hi], tapes[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
 
     run_in_blocks(work, runs, n_jobs, progress, desc=agent.label)
 

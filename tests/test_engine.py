@@ -22,17 +22,21 @@ def test_the_environment_is_a_named_structure():
 def test_step_answers_with_the_arm_its_outcome_and_its_reward():
     inst = bandits.instances.from_arrays(phi=np.array([1, 0, 1]), mu=[1.0, 0.0], rewards="verifiable")
     env = engine.environment(inst, "arm", True)
-    assert [tuple(env_mod.step(env, a)) for a in range(3)] == [(0, 1, 0.0), (1, 0, 1.0), (2, 1, 0.0)]
+    keys, counts = env_mod.new_streams(np.uint64(1), 3, 2)
+    assert [tuple(env_mod.step(env, a, keys, counts)) for a in range(3)] == [(0, 1, 0.0), (1, 0, 1.0), (2, 1, 0.0)]
+    assert list(counts) == [1, 1, 1, 0, 0]  # one pull of each arm counted, no outcome chosen
     # outcome control: choosing outcome 1 pulls arm 0 or 2 (pi0 uniform), never arm 1
     env = engine.environment(inst, "outcome", True)
-    arms = {int(env_mod.step(env, 1)[0]) for _ in range(200)}
-    assert arms == {0, 2}
+    keys, counts = env_mod.new_streams(np.uint64(2), 3, 2)
+    arms = [int(env_mod.step(env, 1, keys, counts)[0]) for _ in range(200)]
+    assert set(arms) == {0, 2} and counts[3 + 1] == 200 and counts[0] + counts[2] == 200
 
 
 def test_bernoulli_rewards_have_the_outcome_mean():
     inst = bandits.instances.from_arrays(phi=np.array([0]), mu=[0.3])
     env = engine.environment(inst, "arm", True)
-    rewards = np.array([env_mod.step(env, 0)[2] for _ in range(20000)])
+    keys, counts = env_mod.new_streams(np.uint64(3), 1, 1)
+    rewards = np.array([env_mod.step(env, 0, keys, counts)[2] for _ in range(20000)])
     assert set(np.unique(rewards)) == {0.0, 1.0} and abs(rewards.mean() - 0.3) < 0.015
 
 

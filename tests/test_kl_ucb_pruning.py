@@ -53,9 +53,10 @@ def run(spec, inst, horizon, runs, seed, batch=1, lam=0.0, c=0.0):
     params = np.array([c])
     env = engine.environment(inst, spec.control, spec.each_once)
     seeds = np.random.default_rng(seed).integers(0, 2 ** 62, size=runs)
+    env_seeds = np.random.default_rng(seed + 1).integers(0, 2 ** 63, size=runs).astype(np.uint64)
     checkpoints = np.arange(1, horizon + 1, dtype=np.int64)
     out = np.zeros((runs, len(engine.METRICS), horizon))
-    engine.runner(spec)(seeds, params, lam, batch, horizon, checkpoints, env, out)
+    engine.runner(spec)(seeds, env_seeds, params, lam, batch, horizon, checkpoints, env, out)
     return out
 
 

@@ -3,7 +3,8 @@
 Each agent run owns a small generator, an xoshiro256++ state of four ``uint64`` words kept in a
 NumPy array (:func:`new_rng`). It is seeded from ``np.random`` when the agent's state is made,
 so a run stays a deterministic function of the seed the engine gives it, and it is independent
-of the engine's own stream (rewards, tie-breaking).
+of ``np.random``'s own use (tie-breaking, the first-visit order) and of the environment's
+counter-based generator (outcomes and rewards, shared by every agent: :mod:`bandits.engine.env`).
 
 In the hot loop the four words travel as a tuple of scalars, not as the array: every sampler
 takes the state ``st`` and returns ``(value, st)``. An ``index`` function loads the tuple once

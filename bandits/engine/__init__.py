@@ -4,7 +4,8 @@
 piece                           module
 ==============================  =====================================================
 the run loop (a template)       :mod:`.loop`: :func:`~.loop.run_loop`, the choice
-the environment                 :mod:`.env`: :class:`Environment`, ``step``
+the environment                 :mod:`.env`: :class:`Environment`, ``step``, the
+                                counter-based generator (``mix64``, ``new_streams``)
 the batch penalty               :mod:`.penalty`
 the metrics (declared once)     :mod:`.metrics`: ``METRICS``, ``count_pull``, ``record``
 ==============================  =====================================================
@@ -17,8 +18,16 @@ hash of the engine's and the agent's code, so its on-disk cache is found by the 
 never reused after either changes. (Passing the agent functions as arguments would also compile,
 but Numba cannot find such a function in its cache from another process.)
 
-One call of the loop simulates a block of independent runs; each run seeds Numba's generator from
-its own seed, so a run's numbers do not depend on which thread or process ran it.
+One call of the loop simulates a block of independent runs; each run has two random streams of
+its own, so a run's numbers do not depend on which thread or process ran it:
+
+* the agent's: Numba's generator (``np.random``), seeded from the run's agent seed (keyed by the
+  whole cell: instance, agent, parameters, horizon, batch; :func:`bandits.seeding.run_seeds`);
+* the environment's: a counter-based generator (:mod:`.env`, a SplitMix64 hash of the run's
+  environment seed, a stream tag, the arm or outcome, and a counter), keyed by the seed, the
+  instance and the run only (:func:`bandits.seeding.env_seeds`). The outcome and the reward of the
+  j-th pull of arm a in run i are therefore the same for every agent: common random numbers,
+  which :func:`bandits.compare` uses to measure differences of agents in pairs.
 """
 
 from __future__ import annotations

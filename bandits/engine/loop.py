@@ -5,6 +5,11 @@
 compiling it. Everything else is a named, inlined piece with a test of its own: the choice
 (:func:`argmax_random_ties`), the batch penalty (:mod:`.penalty`), the environment's answer
 (:mod:`.env`: ``draw_arm``, ``draw_outcome``, ``draw_reward``, which :func:`.env.step` composes) and the metrics (:mod:`.metrics`).
+
+Two random streams per run: the agent's (``np.random``, seeded from ``seeds[r]``: the first-visit
+order, tie-breaks, whatever the agent draws) and the environment's (the counter-based streams of
+``env_seeds[r]``, :func:`.env.new_streams`), so the j-th pull of an arm gives the same outcome and
+reward whatever the agent (common random numbers).
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from .env import draw_arm, draw_outcome, draw_reward
+from .env import draw_arm, draw_outcome, draw_reward, new_streams
 from .metrics import close_round, count_pull, record
 from .penalty import clear, new_penalty_state, observe, penalise, predict
 
@@ -34,8 +39,11 @@ def argmax_random_ties(x):
     return best
 
 
-def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
+def run_loop(seeds, env_seeds, params, lam, n, T, checkpoints, env, out):
     """Simulate ``len(seeds)`` runs of ``T`` pulls in rounds of ``n``; fill ``out[run, metric, checkpoint]``.
+
+    Run ``r`` seeds the agent's generator with ``seeds[r]`` and draws the environment's numbers
+    from the counter-based streams of ``env_seeds[r]`` (uint64).
 
     Each round is placed pull by pull on the agent's state at the round start (it sees none of the
     round's results), each pull played at once; the agent learns from the round at its end (with
@@ -51,6 +59,7 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
     n_ckpt = checkpoints.shape[0]
     for r in range(seeds.shape[0]):
         np.random.seed(seeds[r])
+        keys, counts = new_streams(env_seeds[r], K, m)  # the environment's tape of this run
         state = INIT(K, m, params)  # noqa: F821 - bound by runner()
         order = np.random.permutation(n_choices)
         scores = np.empty(n_choices)
@@ -77,9 +86,15 @@ def run_loop(seeds, params, lam, n, T, checkpoints, env, out):
                 if penalised:
                     n_touched = predict(choice, control, m, pen, n_touched)
                 # the environment's answer
-                a = choice if control == 0 else draw_arm(choice, group_ptr, group_arms, group_cdf)
-                o = phi[a] if det else draw_outcome(q_cdf, a)
-                reward = draw_reward(law, mu[o], sigma)
+                if control == 0:
+                    a = choice
+                else:  # the arm of the j-th choice of this outcome
+                    a = draw_arm(choice, group_ptr, group_arms, group_cdf, keys[2 * K + choice], counts[K + choice])
+                    counts[K + choice] += 1
+                ja = counts[a]  # the pulls of arm a so far: this is its pull number ja
+                counts[a] = ja + 1
+                o = phi[a] if det else draw_outcome(q_cdf, a, keys[K + a], ja)
+                reward = draw_reward(law, mu[o], sigma, keys[a], ja)
                 if n == 1:  # a round of one pull: learn at once
                     UPDATE(state, a, o, reward, params)  # noqa: F821
                 else:
