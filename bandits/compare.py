@@ -26,7 +26,7 @@ from ._validate import check_int, check_real
 from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
 from .seeding import resolve_seed
-from .simulate import Result, _resolve_checkpoints, simulate
+from .simulate import Result, resolve_checkpoints, simulate
 from .stats import ci_method, mean_ci
 
 __all__ = ["compare", "Comparison"]
@@ -189,7 +189,7 @@ def compare(instance, agents, *, horizon, runs=100, seed=0, baseline=None, batch
     if metric not in engine.applicable(instance, batch):
         raise ValueError(f"metric {metric!r} is not defined for {instance.name} with batch={batch}")
     base = _baseline_label(baseline, labels, agent_list)
-    points = _resolve_checkpoints(checkpoints, horizon, batch)
+    points = resolve_checkpoints(checkpoints, horizon, batch)
     for agent in agent_list:
         agent.spec.check_instance(instance)
 
