@@ -211,7 +211,7 @@ def numpy_ucb1(horizon, runs, seed=0, alpha=2.0):
 
 # ----------------------------------------------------------------------------- report
 
-LEARNER = dict(bonus="ucb_con", param="outcome", n=8, eta=0.5, c=1.0, b0=0.5)
+LEARNER = dict(bonus="ucb_con", param="outcome", group_size=8, eta=0.5, c=1.0, b0=0.5)
 
 
 def bench_learner(steps, repeats):
@@ -228,7 +228,7 @@ def bench_learner(steps, repeats):
 def numpy_learner_steps(qs, steps, seed=0):
     """The same step in plain NumPy (one question, a group of n, GRPO + ucb_con, outcome logits)."""
     rng = np.random.default_rng(seed)
-    n, eta, c, b0 = LEARNER["n"], LEARNER["eta"], LEARNER["c"], LEARNER["b0"]
+    n, eta, c, b0 = LEARNER["group_size"], LEARNER["eta"], LEARNER["c"], LEARNER["b0"]
     u, w, counts = np.zeros(qs.K), np.zeros((qs.X, qs.m)), np.zeros((qs.X, qs.m))
     rows = np.arange(qs.K)
     start = time.perf_counter()
@@ -515,7 +515,7 @@ def main(argv=None):
     qs, learner_rate = bench_learner(args.learner_steps, args.repeats)
     numpy_rate = numpy_learner_steps(qs, max(args.learner_steps // 20, 100))
     print()
-    print(f"policy-gradient learner (GRPO + ucb_con, outcome logits, group of {LEARNER['n']}, "
+    print(f"policy-gradient learner (GRPO + ucb_con, outcome logits, group of {LEARNER['group_size']}, "
           f"X={qs.X} questions, K={qs.K} strategies, m={qs.m} answers), one thread:")
     print(f"  numba {learner_rate:.3g} steps/s, NumPy {numpy_rate:.3g} steps/s, ratio {learner_rate / numpy_rate:.1f}")
 

@@ -96,10 +96,10 @@ RECORDING_UCB = recorder(ucb_index)
 OUTCOME_RR = recorder(schedule_index, schedule=(0, 1, 2), control="outcome")
 OUTCOME_LOPSIDED = recorder(schedule_index, schedule=(2, 2, 0, 2, 1), control="outcome")
 
-BERN = bandits.instances.from_arrays(phi=np.arange(6), mu=np.linspace(0.2, 0.7, 6), family="bernoulli")
-KERNEL = bandits.instances.random(K=6, m=3, seed=4)  # a stochastic kernel: the outcome is drawn too
-GAUSS = bandits.instances.from_arrays(phi=np.arange(6), mu=np.linspace(0.0, 1.0, 6), family="gaussian", sigma=1.0)
-GROUPS = bandits.instances.from_arrays(phi=np.array([0, 0, 1, 1, 1, 2]), mu=[0.3, 0.5, 0.6], family="bernoulli",
+BERN = bandits.instances.from_arrays(phi=np.arange(6), mu=np.linspace(0.2, 0.7, 6), rewards="bernoulli")
+KERNEL = bandits.instances.random_instance(K=6, m=3, seed=4)  # a stochastic kernel: the outcome is drawn too
+GAUSS = bandits.instances.from_arrays(phi=np.arange(6), mu=np.linspace(0.0, 1.0, 6), rewards="gaussian", sigma=1.0)
+GROUPS = bandits.instances.from_arrays(phi=np.array([0, 0, 1, 1, 1, 2]), mu=[0.3, 0.5, 0.6], rewards="bernoulli",
                                        pi0=np.array([1, 3, 1, 1, 2, 1]) / 9)
 
 
@@ -263,7 +263,7 @@ def test_broken_generators_fail_the_same_checks():
 
 
 def test_gaussian_rewards_are_normal():
-    inst = bandits.instances.from_arrays(phi=np.array([0]), mu=[0.3], family="gaussian", sigma=2.0)
+    inst = bandits.instances.from_arrays(phi=np.array([0]), mu=[0.3], rewards="gaussian", sigma=2.0)
     env = bandits.engine.environment(inst, "arm", True)
     keys, counts = env_mod.new_streams(np.uint64(8), 1, 1)
     r = np.array([env_mod.step(env, 0, keys, counts)[2] for _ in range(20000)])

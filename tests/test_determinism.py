@@ -48,7 +48,7 @@ def test_seed_none_draws_entropy_and_records_it():
 
 # the environment's own numbers (common random numbers): llm_like above is verifiable with a
 # deterministic map, so it draws none; these instances draw outcomes and rewards.
-KERNEL = bandits.instances.random(K=7, m=3, seed=2)
+KERNEL = bandits.instances.random_instance(K=7, m=3, seed=2)
 GAUSS = bandits.instances.minimax_outcomes(K=6, m=3, eps=0.2)
 
 
