@@ -71,7 +71,7 @@ SWEEP_FIELDS = {
                 "seed": Param(0, "root seed of the sweep", integer=True, low=0)},
 }
 #: Fields every ``[sweep]`` table may have besides its numbers, and the default checkpoint count.
-TEXT_FIELDS = ("name", "description")
+TEXT_FIELDS = ("name", "description", "baseline")
 DEFAULT_CHECKPOINTS = {"bandit": 100, "learner": 40}
 #: The sections of each kind: ``[sweep]``, the thing simulated, and who acts on it.
 SECTIONS = {"bandit": {"sweep": dict, "instance": dict, "agent": list},
@@ -193,7 +193,11 @@ def from_dict(raw: dict, source: str = "<experiment>", quick: bool = False,
     sweep, description = _sweep(raw["sweep"], kind, source, fail)
     if kind == "bandit":
         cells, swept, notes, config = _bandit_cells(raw, sweep, source, fail, max_cells)
+        if "baseline" in sweep:
+            _check_baseline(sweep["baseline"], cells, fail)
     else:
+        if "baseline" in sweep:
+            fail("sweep.baseline", "paired differences are for bandit experiments ([[agent]] tables)")
         cells, swept, notes, config = _learner_cells(raw, sweep, fail, max_cells)
     return Experiment(sweep["name"], source, {**config, "version": __version__}, tuple(cells), tuple(swept),
                       figure, tuple(notes), description)
@@ -229,6 +233,17 @@ def _sweep(table: dict, kind: str, source: str, fail) -> tuple[dict, str]:
     sweep["checkpoints"] = _check_checkpoints(sweep["checkpoints"], length, min(lengths), 1 if kind == "bandit" else 0,
                                               fail)
     return sweep, description
+
+
+def _check_baseline(baseline, cells, fail) -> None:
+    """``baseline`` names one agent of the sweep: a label (``ucb1(alpha=2)``) or a name given once."""
+    if not isinstance(baseline, str):
+        fail("sweep.baseline", f"must be an agent's label or name, got {baseline!r}")
+    labels = {c.agent.label for c in cells}
+    by_name = {c.agent.label for c in cells if c.agent.name == baseline}
+    if baseline not in labels and len(by_name) != 1:
+        problem = "matches several agents" if by_name else "is not an agent of this sweep"
+        fail("sweep.baseline", f"{baseline!r} {problem} (labels: {', '.join(sorted(labels))})")
 
 
 def _checked(param: Param, value, field: str, source: str):

@@ -105,6 +105,7 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
     if table.empty:
         return []
     present = [m for m in METRIC_LABELS if m in set(table.metric)]
+    present += sorted(m for m in set(table.metric) if m.endswith(PAIRED))  # [sweep] baseline: paired rows
     metrics = metrics or [m for m in present if m != "distinct"]
     unknown = sorted(set(metrics) - set(table.metric))
     if unknown:
@@ -123,11 +124,27 @@ def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -
     with plt.rc_context(STYLE):
         for metric in metrics:
             fig = _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name)
-            written += save_figure(fig, out / f"{name}_{metric}_curves")
+            stem = metric.replace(PAIRED, "_minus_baseline")  # a file name without spaces
+            written += save_figure(fig, out / f"{name}_{stem}_curves")
             for x in swept:
                 fig = _final_figure(table, metric, x, swept, colours, name)
-                written += save_figure(fig, out / f"{name}_{metric}_vs_{x}")
+                written += save_figure(fig, out / f"{name}_{stem}_vs_{x}")
     return written
+
+
+PAIRED = " - baseline"
+
+
+def metric_label(metric: str, table: pd.DataFrame | None = None) -> str:
+    """The axis label of a metric; a paired difference says against which baseline."""
+    if metric.endswith(PAIRED):
+        base = metric[: -len(PAIRED)]
+        against = "baseline"
+        if table is not None and "baseline" in table:
+            names = table.loc[table.metric == metric, "baseline"].dropna().unique()
+            against = names[0] if len(names) == 1 else against
+        return f"{base} \u2212 {against}, paired"
+    return METRIC_LABELS.get(metric, metric)
 
 
 def _panels(table, swept, limit=6):
@@ -158,6 +175,8 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
                              constrained_layout=True)
     for i, (ax, (title, group)) in enumerate(zip(axes.flat, panels)):
         plot_curves(ax, group, metric, colours)
+        if metric.endswith(PAIRED):
+            ax.axhline(0.0, color="0.5", linewidth=0.6, zorder=0)
         if metric == "regret" and "agent" in group:
             _reference_curves(ax, group, cells)
         ax.set_xscale(xscale)
@@ -165,13 +184,13 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
         ax.set_title(title)
         ax.set_xlabel("training steps" if "steps" in group else "pulls t")
         if i % cols == 0:
-            ax.set_ylabel(METRIC_LABELS.get(metric, metric))
+            ax.set_ylabel(metric_label(metric, table))
     for ax in list(axes.flat)[len(panels):]:
         ax.axis("off")
     handles, labels = _legend_entries(axes)
     fig.legend(handles, labels, loc="outside lower center", ncol=1 if cols == 1 else min(3, len(labels)),
                frameon=False)
-    fig.suptitle(f"{name}: {METRIC_LABELS.get(metric, metric)}\n{interval_note(table)}", fontsize=7)
+    fig.suptitle(f"{name}: {metric_label(metric, table)}\n{interval_note(table)}", fontsize=7)
     return fig
 
 
@@ -224,7 +243,7 @@ def _final_figure(table, metric, x, swept, colours, name):
     if (horizon_rows["mean"] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel(x)
-    ax.set_ylabel(f"final {METRIC_LABELS.get(metric, metric)}")
+    ax.set_ylabel(f"final {metric_label(metric, table)}")
     note = "95% CI" if interval_note(horizon_rows).startswith("mean") else "one run: no interval"
     ax.set_title(f"{name}: at the horizon, {note}; slope = log-log least squares", fontsize=7)
     ax.legend(frameon=False)
