@@ -16,7 +16,8 @@ from claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk")
+         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk",
+         "c5d_pkpo")
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +190,25 @@ def test_c5d_unbiased_pass_at_k_estimator_and_the_biased_plug_in(claims):
     # the plug-in is biased low (Jensen): 0.68 (p = 0.02, k = 16) to 0.975 (p = 0.3, k = 16)
     assert fails(plug, *plug["checks"]) and plug["fails_as_expected"]
     assert plug["checks"]["p=0.02, k=16"]["estimate"] < 0.7
+
+
+def test_c5d_pkpo_pass_at_k_training_raises_pass_at_32_at_a_cost_in_pass_at_1(claims):
+    checks = claims["c5d_pkpo"]["checks"]
+
+    def find(prefix):
+        (label,) = [k for k in checks if k.startswith(prefix)]
+        return checks[label]
+
+    # k = 4: pass@32 +0.05 [0.04, 0.07], solved +0.09 [0.05, 0.12], pass@1 -0.05 [-0.06, -0.04] against GRPO
+    pkpo = find("PKPO pass@4 (")
+    assert holds(pkpo) and pkpo["claimed"] == ["pass@32", "solved", "pass@1"], pkpo["checks"]
+    for bonus in ("GRPO+ucb_con (", "GRPO+batch ("):  # the C4 gains: pass@32 +0.09, +0.05; solved +0.12, +0.08
+        rec = find(bonus)
+        assert holds(rec) and rec["claimed"] == ["pass@32", "solved"], (bonus, rec["checks"])
+        assert not rec["checks"]["pass@1"]["ok"]  # the bonuses pay no pass@1 cost (+0.006, +0.004)
+    # k = 1: r / n whitens to GRPO's advantage, so every difference is about 0
+    assert fails(find("PKPO pass@1 ("), "pass@32", "solved", "pass@1") and find("PKPO pass@1 (")["fails_as_expected"]
+    # k = n = 8: every group's rewards are equal, the advantage is 0: it samples pi0 (pass@1 0.03)
+    degenerate = find("PKPO pass@8 (")
+    assert fails(degenerate, "pass@32") and degenerate["fails_as_expected"]
+    assert claims["c5d_pkpo"]["learners"][next(k for k in checks if k.startswith("PKPO pass@8"))]["pass@1"][0] < 0.05

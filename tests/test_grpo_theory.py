@@ -204,3 +204,15 @@ def test_learner_expected_gradient_vanishes_at_p_star(advantage):
     assert np.allclose(expected_gradient(star), 0, atol=1e-9)
     # and the gradient pushes the correct arm's logit up below p*, down above it
     assert expected_gradient(star - 0.05)[0] > 1e-4 and expected_gradient(star + 0.05)[0] < -1e-4
+
+
+def test_pkpo_reward_with_k_equal_to_the_group_size_gives_a_zero_advantage():
+    """k = n: a wrong sample in a group with c >= 1 correct ones gets (k/n) rho(n-1, c, n-1) = 1 = k/n,
+    so the transformed rewards of every group are constant and GRPO's advantage vanishes."""
+    n = 6
+    shaped, adv = np.empty(n), np.empty(n)
+    for bits in itertools.product((0.0, 1.0), repeat=n):
+        L.pkpo_rewards(np.array(bits), n, shaped)
+        assert np.ptp(shaped) == 0.0
+        L.grpo_advantage(shaped, adv)
+        assert np.all(adv == 0.0)

@@ -436,7 +436,7 @@ def draw_amplification(folder, table, exp, stem):
     handles, names = ax.get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=5, frameon=False, fontsize=6)
     cell = cells[0].settings
-    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['n']}, eta = {cell['eta']:g}, {cell['param']} logits; "
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['group_size']}, eta = {cell['eta']:g}, {cell['param']} logits; "
                  f"{runs} runs of {steps} steps per point", fontsize=7)
     save_figure(fig, stem)
     return out
