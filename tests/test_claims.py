@@ -16,7 +16,8 @@ from claims import reproduce
 
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
-         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk")
+         "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk",
+         "c5d_pkpo")
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +153,7 @@ def test_c5a_batch_term_mean_is_minus_c_times_the_collision_probability(claims):
 
 
 def test_c5b_entropy_change_of_a_learner_step_is_minus_the_covariance(claims):
-    checks = claims["c5b_entropy"]["checks"]
+    checks = {k: v for k, v in claims["c5b_entropy"]["checks"].items() if not k.startswith("covariance over training")}
     claimed = {k: v for k, v in checks.items() if v["role"] == "claim"}
     assert len(claimed) == 12  # (none, ucb_con, batch) x (arm, outcome logits) x (policy, answer entropy)
     for name, rec in claimed.items():
@@ -189,3 +190,40 @@ def test_c5d_unbiased_pass_at_k_estimator_and_the_biased_plug_in(claims):
     # the plug-in is biased low (Jensen): 0.68 (p = 0.02, k = 16) to 0.975 (p = 0.3, k = 16)
     assert fails(plug, *plug["checks"]) and plug["fails_as_expected"]
     assert plug["checks"]["p=0.02, k=16"]["estimate"] < 0.7
+
+
+def test_c5d_pkpo_pass_at_k_training_raises_pass_at_32_at_a_cost_in_pass_at_1(claims):
+    checks = claims["c5d_pkpo"]["checks"]
+
+    def find(prefix):
+        (label,) = [k for k in checks if k.startswith(prefix)]
+        return checks[label]
+
+    # k = 4: pass@32 +0.05 [0.04, 0.07], solved +0.09 [0.05, 0.12], pass@1 -0.05 [-0.06, -0.04] against GRPO
+    pkpo = find("PKPO pass@4 (")
+    assert holds(pkpo) and pkpo["claimed"] == ["pass@32", "solved", "pass@1"], pkpo["checks"]
+    for bonus in ("GRPO+ucb_con (", "GRPO+batch ("):  # the C4 gains: pass@32 +0.09, +0.05; solved +0.12, +0.08
+        rec = find(bonus)
+        assert holds(rec) and rec["claimed"] == ["pass@32", "solved"], (bonus, rec["checks"])
+        assert not rec["checks"]["pass@1"]["ok"]  # the bonuses pay no pass@1 cost (+0.006, +0.004)
+    # k = 1: r / n whitens to GRPO's advantage, so every difference is about 0
+    assert fails(find("PKPO pass@1 ("), "pass@32", "solved", "pass@1") and find("PKPO pass@1 (")["fails_as_expected"]
+    # k = n = 8: every group's rewards are equal, the advantage is 0: it samples pi0 (pass@1 0.03)
+    degenerate = find("PKPO pass@8 (")
+    assert fails(degenerate, "pass@32") and degenerate["fails_as_expected"]
+    assert claims["c5d_pkpo"]["learners"][next(k for k in checks if k.startswith("PKPO pass@8"))]["pass@1"][0] < 0.05
+
+
+def test_c5b_covariance_over_training_is_positive_for_grpo_and_lower_with_the_bonuses(claims):
+    rows = {k.split(", ", 1)[1]: v for k, v in claims["c5b_entropy"]["checks"].items()
+            if k.startswith("covariance over training")}
+    assert len(rows) == 6 and all(r["claimed"] == [] for r in rows.values())  # measured rows, not claims
+    for param in ("arm", "outcome"):
+        # GRPO: Cov(log p, Abar) averaged over steps 0-500 0.10 (arm), 0.22 (outcome): the entropy falls
+        assert rows[f"GRPO ({param} logits)"]["checks"]["early"]["ci95"][0] > 0
+        for bonus in ("ucb_con", "batch"):  # lower than GRPO's: -0.23, -0.17 (ucb_con); -0.09, -0.08 (batch)
+            rec = rows[f"GRPO+{bonus} ({param} logits, c=1)"]
+            assert rec["checks"]["lower"]["ok"], (bonus, param, rec["checks"])
+    # the training loop replays bandits.rl.train's runs: the same answer entropy at every checkpoint
+    final = claims["c5b_entropy"]["training"]["final"]
+    assert final["GRPO (outcome logits)"]["entropy"] < final["GRPO+ucb_con (outcome logits, c=1)"]["entropy"]

@@ -204,3 +204,37 @@ def test_learner_expected_gradient_vanishes_at_p_star(advantage):
     assert np.allclose(expected_gradient(star), 0, atol=1e-9)
     # and the gradient pushes the correct arm's logit up below p*, down above it
     assert expected_gradient(star - 0.05)[0] > 1e-4 and expected_gradient(star + 0.05)[0] < -1e-4
+
+
+def test_pkpo_reward_with_k_equal_to_the_group_size_gives_a_zero_advantage():
+    """k = n: a wrong sample in a group with c >= 1 correct ones gets (k/n) rho(n-1, c, n-1) = 1 = k/n,
+    so the transformed rewards of every group are constant and GRPO's advantage vanishes."""
+    n = 6
+    shaped, adv = np.empty(n), np.empty(n)
+    for bits in itertools.product((0.0, 1.0), repeat=n):
+        L.pkpo_rewards(np.array(bits), n, shaped)
+        assert np.ptp(shaped) == 0.0
+        L.grpo_advantage(shaped, adv)
+        assert np.all(adv == 0.0)
+
+
+def test_covariance_training_loop_replays_the_learners_runs():
+    """claims.grpo.train_with_covariance takes the learner's draws in the learner's order: the answer
+    entropy it reads at checkpoints equals bandits.rl.train's entropy_all, run by run."""
+    from bandits.rl.questions import GENERATORS
+    qs = GENERATORS["transfer"](X=6, K=30, m=6, frac_hard=0.5, good=0.2, seed=1)
+    ck = np.array([0, 3, 10, 40, 100])
+    for bonus in ("none", "ucb_con", "batch"):
+        s = dict(L.DEFAULTS, bonus=bonus, param="outcome", c=1.0, eta=0.5)
+        _, terms = grpo.covariance_over_training(qs, s, 100, 3, 11, ck)
+        res = L.train(qs, **s, steps=100, runs=3, seed=11, checkpoints=ck, n_jobs=1)
+        np.testing.assert_allclose(terms[:, :, 2], res.metrics["entropy_all"], rtol=0, atol=1e-12)
+
+
+def test_whitened_omegas_match_the_exact_expected_advantages():
+    for p in (0.0, 0.05, 0.3, 0.9, 1.0):
+        for n in (2, 8, 16):
+            if 0 < p < 1:
+                assert np.allclose(grpo.whitened_omegas(p, n), grpo.expected_advantages(p, n)), (p, n)
+            else:
+                assert np.all(np.isfinite(grpo.whitened_omegas(p, n)))

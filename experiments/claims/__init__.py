@@ -20,6 +20,7 @@ collision   :mod:`.grpo`             the batch term's mean is minus the collisio
 entropy     :mod:`.grpo`             the entropy mechanism on the learner's real step (C5 b)
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
+pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -46,13 +47,14 @@ from bandits.sweep import write_atomic
 from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .minimax import draw_minimax
+from .pkpo import draw_pkpo
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
-           "passk": draw_passk}
+           "passk": draw_passk, "pkpo": draw_pkpo}
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
 
@@ -61,8 +63,8 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
-                 "passk": {"band", "ks"}}
-LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk"}  # the kinds of experiments with [[learner]] tables
+                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
+LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
 
 
 def check_figure(exp) -> None:

@@ -21,6 +21,8 @@ runs the bootstrap resamples, and ``steps`` the groups (or states) each run aver
 
 from __future__ import annotations
 
+import math
+
 import matplotlib.pyplot as plt
 import numpy as np
 from numba import njit
@@ -282,6 +284,10 @@ def draw_entropy(folder, table, exp, stem):
     fig.suptitle(cfg.get("title", exp.name) + f"\nP = -Cov(log q, dtheta); {exp.cells[0].runs * exp.cells[0].steps}"
                  " random states per learner", fontsize=7)
     save_figure(fig, stem)
+    if "training_questions" in cfg:  # the second figure: the covariance term over training
+        training = draw_covariance_training(exp, stem.with_name(stem.name + "_training"))
+        out["checks"].update(training.pop("checks"))
+        out["training"] = training
     return out
 
 
@@ -436,7 +442,7 @@ def draw_amplification(folder, table, exp, stem):
     handles, names = ax.get_legend_handles_labels()
     fig.legend(handles, names, loc="outside lower center", ncol=5, frameon=False, fontsize=6)
     cell = cells[0].settings
-    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['n']}, eta = {cell['eta']:g}, {cell['param']} logits; "
+    fig.suptitle(cfg.get("title", exp.name) + f"\nn = {cell['group_size']}, eta = {cell['eta']:g}, {cell['param']} logits; "
                  f"{runs} runs of {steps} steps per point", fontsize=7)
     save_figure(fig, stem)
     return out
@@ -504,5 +510,213 @@ def draw_passk(folder, table, exp, stem):
         ax.set_ylim(min(min(lows) - 0.02, band[0] - 0.02), band[1] + 0.02)
     fig.suptitle(cfg.get("title", exp.name) + f"\nn = {n}; {runs * per_run} groups per point, 95% CI over {runs} "
                  f"runs of {per_run} groups", fontsize=7)
+    save_figure(fig, stem)
+    return out
+
+
+# -- C5b, second part: the covariance term over training, for GRPO and the outcome bonuses ---------
+
+@njit(cache=True)
+def whitened_omegas(p, n):
+    """(omega_+, omega_-): E[A_1 | r_1 = 1], E[A_1 | r_1 = 0] of ``grpo_advantage`` in a group of n at success p
+    (the other n - 1 samples hold C ~ Binomial(n - 1, p) correct ones; as :func:`expected_advantages`)."""
+    plus, minus = 0.0, 0.0
+    for j in range(n):
+        if p <= 0.0:
+            w = 1.0 if j == 0 else 0.0
+        elif p >= 1.0:
+            w = 1.0 if j == n - 1 else 0.0
+        else:
+            w = np.exp(math.lgamma(n) - math.lgamma(j + 1) - math.lgamma(n - j) + j * np.log(p)
+                       + (n - 1 - j) * np.log1p(-p))
+        for r in range(2):
+            mean = (r + j) / n
+            a = (r - mean) / (np.sqrt(max(mean * (1.0 - mean), 0.0)) + STD_EPS)
+            if r == 1:
+                plus += w * a
+            else:
+                minus += w * a
+    return plus, minus
+
+
+@njit(cache=True)
+def covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out):
+    """At the current parameters, for each question x: ``out[x, 0]`` = Cov_{o~p_x}(log p_x(o), Abar_x(o)),
+    the covariance of Cui et al. with the answer's log probability and the expected advantage of the
+    answer (GRPO's expected whitened advantage plus the expected exploration term, centred:
+    E[logit gradient of arm a] = pi(a) Abar(phi(a))); ``out[x, 1]`` = -Cov_{a~pi_x}(log p_x(phi(a)), E[dtheta_x(a)]/eta),
+    the first-order change of question x's answer entropy per unit eta from the expected step on x
+    (docs/theory.md 9.2); ``out[x, 2]`` = the answer entropy."""
+    X, K = phi.shape
+    m = counts.shape[1]
+    theta, pi, p, ebar, abar, g, dth = (np.empty(K), np.empty(K), np.empty(m), np.empty(m), np.empty(m), np.empty(K),
+                                       np.empty(K))
+    G = np.empty(m)
+    for x in range(X):
+        L.logits(u, v, w, phi, x, param, theta)
+        L.softmax_with_base(pi0, theta, pi)
+        L.answer_distribution(pi, phi[x], p)
+        plus, minus = whitened_omegas(p[0], n)
+        mean_e = 0.0
+        for o in range(m):
+            if kind == 0:
+                ebar[o] = 0.0
+            elif kind == 3:  # ucb_con: c (b(N) - b0), a function of the answer
+                ebar[o] = c * (min(1.0, 1.0 / np.sqrt(max(counts[x, o], 1.0))) - b0)
+            elif kind == 4:  # batch: E[-(c/n) #{j != 1: o_j = o_1} | o_1 = o] = -c (n-1)/n p(o)
+                ebar[o] = -c * (n - 1) / n * p[o]
+            else:
+                ebar[o] = np.nan
+            mean_e += p[o] * ebar[o]
+        ent, mlog, ma = 0.0, 0.0, 0.0
+        for o in range(m):
+            abar[o] = (plus if o == 0 else minus) + ebar[o] - mean_e
+            if p[o] > 0:
+                ent -= p[o] * np.log(p[o])
+                mlog += p[o] * np.log(p[o])
+                ma += p[o] * abar[o]
+        cov = 0.0
+        for o in range(m):
+            if p[o] > 0:
+                cov += p[o] * (np.log(p[o]) - mlog) * (abar[o] - ma)
+        # the expected logit step per unit eta: g(a) = pi(a) Abar(phi(a)); theta_x moves by 2 g (arm logits)
+        # or by g(a) + sum_{phi(a') = phi(a)} g(a') (outcome logits: u and w[x, phi(a)])
+        G[:] = 0.0
+        for a in range(K):
+            g[a] = pi[a] * abar[phi[x, a]]
+            G[phi[x, a]] += g[a]
+        md, ml = 0.0, 0.0
+        for a in range(K):
+            dth[a] = 2.0 * g[a] if param == 0 else g[a] + G[phi[x, a]]
+            md += pi[a] * dth[a]
+            ml += pi[a] * np.log(max(p[phi[x, a]], 1e-300))
+        dh = 0.0
+        for a in range(K):
+            dh -= pi[a] * (np.log(max(p[phi[x, a]], 1e-300)) - ml) * (dth[a] - md)
+        out[x, 0] = cov
+        out[x, 1] = dh
+        out[x, 2] = ent
+
+
+@njit(cache=True)
+def train_with_covariance(seeds, phi, pi0, m, n, eta, c, b0, kind, param, steps, checkpoints, out):
+    """The learner's training loop (``train_runs`` with beta = 0 and plain rewards, the same draws in the
+    same order), reading :func:`covariance_terms` at checkpoints: ``out[run, ckpt, x, 0:3]``."""
+    X, K = phi.shape
+    for r in range(seeds.shape[0]):
+        np.random.seed(seeds[r])
+        u = np.zeros(K)
+        v = np.zeros((X, K) if param == 0 else (1, 1))
+        w = np.zeros((X, m) if param == 1 else (1, 1))
+        counts = np.zeros((X, m))
+        theta, pi, cdf, grad = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
+        arms, outcomes = np.empty(n, np.int64), np.empty(n, np.int64)
+        rewards, adv, terms = np.empty(n), np.empty(n), np.empty(n)
+        k = 0
+        while k < checkpoints.shape[0] and checkpoints[k] == 0:
+            covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out[r, k])
+            k += 1
+        for step in range(1, steps + 1):
+            x = np.random.randint(X)
+            L.logits(u, v, w, phi, x, param, theta)
+            L.softmax_with_base(pi0, theta, pi)
+            total = 0.0
+            for a in range(K):
+                total += pi[a]
+                cdf[a] = total
+            for i in range(n):
+                a = min(np.searchsorted(cdf, np.random.random() * total, side="right"), K - 1)
+                arms[i] = a
+                outcomes[i] = phi[x, a]
+                rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
+            L.grpo_advantage(rewards, adv)
+            L.exploration(kind, outcomes, counts[x], c, b0, terms)
+            adv += terms
+            L.logit_gradient(pi, theta, arms, adv, 0.0, grad)
+            L.ascend(u, v, w, phi, x, param, eta, grad)
+            for i in range(n):
+                counts[x, outcomes[i]] += 1.0
+            while k < checkpoints.shape[0] and checkpoints[k] == step:
+                covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out[r, k])
+                k += 1
+
+
+def covariance_over_training(questions, settings, steps, runs, seed, checkpoints):
+    """``(checkpoints, terms)``: ``terms[run, ckpt, 0:3]`` the covariance, the first-order entropy change per
+    unit eta and the answer entropy, each averaged over questions, along ``runs`` training runs of the
+    learner with ``settings`` (the same seeds as :func:`bandits.rl.learner.train`, so the same runs)."""
+    from bandits.seeding import content_key, run_seeds
+    settings = L.check_settings({k: settings[k] for k in L.SETTINGS})
+    if settings["beta"] != 0 or settings["reward"] != "plain" or settings["advantage"] != "whitened" \
+            or settings["bonus"] not in ("none", "ucb_con", "batch"):
+        raise ValueError("covariance over training: whitened GRPO without KL, with bonus none, ucb_con or batch")
+    key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
+    seeds = run_seeds(seed, key, runs)
+    ckpts = np.asarray(checkpoints, dtype=np.int64)
+    out = np.zeros((runs, len(ckpts), questions.X, 3))
+    train_with_covariance(seeds, questions.phi, questions.pi0, questions.m, settings["group_size"], settings["eta"],
+                          settings["c"], settings["b0"], L.BONUSES.index(settings["bonus"]),
+                          L.PARAMS.index(settings["param"]), steps, ckpts, out)
+    return ckpts, out.mean(axis=2)
+
+
+def draw_covariance_training(exp, stem) -> dict:
+    """C5b, over training: the covariance term and the answer entropy along training of each learner of
+    the experiment (on ``figure.training_questions``), with Student-t bands over runs; measured rows:
+    the covariance averaged over the first ``figure.early`` steps, and its difference from GRPO's."""
+    from bandits.stats import mean_ci
+    cfg = exp.figure
+    questions = QUESTION_GENERATORS[cfg["training_questions"]["generator"]](
+        **{k: v for k, v in cfg["training_questions"].items() if k != "generator"})
+    steps, early = int(cfg["training_steps"]), int(cfg["early"])
+    ckpts = np.unique(np.r_[0, np.geomspace(1, steps, int(cfg.get("training_checkpoints", 30))).astype(int), early])
+    curves, per_run = {}, {}
+    for i, cell in enumerate(exp.cells):
+        label = L.learner_label(cell.settings)
+        x, terms = covariance_over_training(questions, cell.settings, steps, cell.runs, cell.seed + 7, ckpts)
+        curves[label] = (cell.settings, terms)
+        head = ckpts <= early  # the mean over steps 0..early of the covariance (trapezoid between checkpoints)
+        per_run[label] = np.trapezoid(terms[:, head, 0], ckpts[head], axis=1) / early
+    out = {"method": METHOD + "; rows measured, not claimed", "training_steps": steps, "early": early,
+           "checks": {}, "final": {}}
+    for label, (s, terms) in curves.items():
+        out["final"][label] = {"covariance": round(float(terms[:, -1, 0].mean()), 4),
+                               "entropy": round(float(terms[:, -1, 2].mean()), 4),
+                               "peak covariance": round(float(terms[:, :, 0].mean(axis=0).max()), 4),
+                               "peak step": int(ckpts[int(np.argmax(terms[:, :, 0].mean(axis=0)))])}
+        grpo = next(lab for lab, (t, _) in curves.items() if t["bonus"] == "none" and t["param"] == s["param"])
+        checks = {"early": measure(f"Cov(log p, Abar) averaged over steps 0-{early}", [per_run[label]],
+                                   lambda mm: mm[..., 0], (0.0, INF))}
+        if label != grpo:
+            checks["lower"] = measure(f"the same, learner - GRPO", [per_run[grpo], per_run[label]],
+                                      lambda mm: mm[..., 1] - mm[..., 0], (-INF, 0.0))
+        out["checks"][f"covariance over training, {label}"] = agent_record(checks, None, ["(measured)"])
+
+    params = sorted({s["param"] for s, _ in curves.values()}, key=lambda p: p != "outcome")
+    fig, axes = plt.subplots(2, len(params), figsize=(2 * COLUMN_WIDTH, 4.2), constrained_layout=True, squeeze=False)
+    for j, param in enumerate(params):
+        i = 0
+        for label, (s, terms) in curves.items():
+            if s["param"] != param:
+                continue
+            for row, (k, ylabel) in enumerate(((0, "Cov_{o~p}(log p(o), Abar(o))"), (2, "answer entropy (nats)"))):
+                ax = axes[row, j]
+                mean, _, lo, hi, _ = mean_ci(terms[:, :, k])
+                ax.plot(np.maximum(ckpts, 0.7), mean, color=OKABE_ITO[i], linewidth=0.9,
+                        label=label.split(" (")[0])
+                ax.fill_between(np.maximum(ckpts, 0.7), lo, hi, color=OKABE_ITO[i], alpha=0.2, linewidth=0)
+                ax.set_xscale("log")
+                ax.set_ylabel(ylabel)
+                ax.set_xlabel("training step")
+            i += 1
+        axes[0, j].axhline(0, color="black", linewidth=0.5)
+        axes[0, j].axvline(early, color=GREY, linewidth=0.5, linestyle=":")
+        axes[0, j].set_title(f"{param} logits", fontsize=7)
+    handles, names = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False, fontsize=6)
+    cell = exp.cells[0]
+    fig.suptitle(cfg.get("title", exp.name).split(":")[0] + ": the covariance term over training (exact expectation "
+                 f"over groups; dotted: step {early})\n{questions.name}; n = {cell.settings['group_size']}, c = "
+                 f"{cell.settings['c']:g}; mean and 95% CI over {cell.runs} runs", fontsize=7)
     save_figure(fig, stem)
     return out
