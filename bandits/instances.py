@@ -21,6 +21,7 @@ from functools import cached_property
 import numpy as np
 
 from ._validate import Param, check_real, declared
+from .engine.env import REWARD_LAWS
 
 __all__ = [
     "Instance",
@@ -34,7 +35,7 @@ __all__ = [
     "define_generator",
 ]
 
-REWARDS = ("bernoulli", "gaussian", "verifiable")
+REWARDS = tuple(REWARD_LAWS)  # declared once, with their draws, in bandits/engine/env.py
 
 
 class Instance:
@@ -299,7 +300,7 @@ def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
 
 @declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1),
           seed=Param(doc="seed of the draw", integer=True, low=0),
-          rewards=Param(doc="reward law", choices=("bernoulli", "gaussian", "verifiable")),
+          rewards=Param(doc="reward law", choices=REWARDS),
           deterministic=Param(doc="a deterministic map instead of Dirichlet rows", choices=(False, True)),
           sigma=Param(doc="Gaussian noise", low=0.0, low_open=True))
 def random_instance(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
