@@ -13,9 +13,11 @@ import inspect
 import math
 import numbers
 from dataclasses import dataclass
+from typing import Any, Callable
 
 
-def check_real(value, name, *, low=None, high=None, low_open=False, high_open=False):
+def check_real(value: object, name: str, *, low: float | None = None, high: float | None = None,
+               low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as a float, or raise naming ``name``, the value and the allowed range."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {value!r}")
@@ -29,7 +31,7 @@ def check_real(value, name, *, low=None, high=None, low_open=False, high_open=Fa
     return value
 
 
-def check_int(value, name, *, low=None, high=None):
+def check_int(value: object, name: str, *, low: float | None = None, high: float | None = None) -> int:
     """Return ``value`` as an int, or raise naming ``name``; floats with integer value are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
@@ -73,7 +75,7 @@ class Param:
     integer: bool = False
     choices: tuple | None = None
 
-    def check(self, value, name):
+    def check(self, value: object, name: str) -> Any:
         """``value`` converted (int, float or a choice), or a one-line error naming ``name``."""
         if self.choices is not None:
             if not any(type(value) is type(c) and value == c for c in self.choices):
@@ -110,7 +112,7 @@ def check_params(given: dict, params: dict, owner: str, prefix: str = "") -> dic
     return values
 
 
-def declared(**params):
+def declared(**params: Param) -> Callable[[Callable], Callable]:
     """Declare the keyword parameters of a function (an instance generator): each call is checked
     against the declarations before the function runs, and ``fn.params`` lists them.
 

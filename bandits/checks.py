@@ -16,6 +16,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -62,13 +63,14 @@ class Check:
         return row
 
 
-def measure(statistic: str, samples, fn, band, seed: int = 0, paired: bool = False) -> Check:
+def measure(statistic: str, samples: Sequence[np.ndarray], fn: Callable[[np.ndarray], np.ndarray],
+            band: tuple[float | None, float | None], seed: int = 0, paired: bool = False) -> Check:
     """A :class:`Check` of ``fn(cell means)`` over the per-run ``samples`` of the cells."""
     estimate, low, high = bootstrap_interval(samples, fn, seed=seed, paired=paired)
     return Check(statistic, estimate, low, high, (float(band[0]), float(band[1])))
 
 
-def cell_runs(folder, metric: str = "regret") -> pd.DataFrame:
+def cell_runs(folder: str | Path, metric: str = "regret") -> pd.DataFrame:
     """One row per finished cell of a results folder: its parameters, ``checkpoints`` and ``values``.
 
     ``values`` is the cell's ``(runs, checkpoints)`` array of ``metric``; cells without that
@@ -93,7 +95,7 @@ def cell_runs(folder, metric: str = "regret") -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def final_runs(folder, metric: str = "regret") -> pd.DataFrame:
+def final_runs(folder: str | Path, metric: str = "regret") -> pd.DataFrame:
     """Like :func:`cell_runs`, with ``values`` the per-run ``metric`` at the last checkpoint."""
     frame = cell_runs(folder, metric)
     if len(frame):

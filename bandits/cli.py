@@ -182,6 +182,7 @@ def _paper_code(folder: Path):
         raise _BadInput(f"{folder}: no claims/ package here; 'bandits reproduce' runs the paper's experiments from a "
                         "source checkout: cd into it, or pass its experiments folder (bandits reproduce PATH)")
     spec = importlib.util.spec_from_file_location("claims", init, submodule_search_locations=[str(init.parent)])
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules["claims"] = module
     spec.loader.exec_module(module)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numbers
 import warnings
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -138,8 +139,9 @@ def _baseline_label(baseline, labels, agents) -> str:
                      f"agents: {', '.join(labels)}")
 
 
-def compare(instance, agents, *, horizon, runs=100, seed=0, baseline=None, batch=1, checkpoints=None,
-            metric="regret", level=0.95, n_jobs=None) -> Comparison:
+def compare(instance: Instance, agents: Sequence, *, horizon: int, runs: int = 100, seed: int | None = 0,
+            baseline: str | int | None = None, batch: int = 1, checkpoints: int | Sequence[int] | None = None,
+            metric: str = "regret", level: float = 0.95, n_jobs: int | None = None) -> Comparison:
     """Simulate several agents on common random numbers and compare each with a baseline, run by run.
 
     Parameters

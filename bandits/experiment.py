@@ -44,6 +44,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, NoReturn
 
 from . import __version__, instances
 from ._validate import REQUIRED, Param
@@ -127,7 +128,7 @@ class Experiment:
         return hashlib.sha256(json.dumps(self.config, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def load(path, quick: bool = False, max_cells: int | None = CELL_LIMIT) -> Experiment:
+def load(path: str | Path, quick: bool = False, max_cells: int | None = CELL_LIMIT) -> Experiment:
     """Parse, validate and expand an experiment file into its cells.
 
     With ``quick``, the file's optional ``[quick.sweep]`` and ``[quick.instance]`` (or
@@ -149,7 +150,7 @@ def load(path, quick: bool = False, max_cells: int | None = CELL_LIMIT) -> Exper
     return from_dict(raw, source=str(path), quick=quick, max_cells=max_cells)
 
 
-def check_name(name, fail) -> None:
+def check_name(name: object, fail: Callable[[str, str], NoReturn]) -> None:
     """A sweep name is a plain file name (it names the results folder and the figures)."""
     if not isinstance(name, str):
         fail("sweep.name", f"must be a string, got {name!r}")
@@ -267,7 +268,7 @@ def _check_checkpoints(value, length: str, shortest: int, low: int, fail):
     return value
 
 
-def grid(table: dict, prefix: str, fail) -> list[dict]:
+def grid(table: dict, prefix: str, fail: Callable[[str, str], NoReturn]) -> list[dict]:
     """Every combination of the table's values: a list is swept, several lists make a grid."""
     keys, lists = list(table), []
     for k in keys:

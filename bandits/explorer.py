@@ -17,6 +17,10 @@ from __future__ import annotations
 import textwrap
 import time
 import warnings
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["explore", "draw", "DEFAULTS", "GENERATORS"]
 
@@ -51,7 +55,7 @@ def instance_of(state: dict):
     return generator(**{k: state[k] for k in ("K", "m", "eps") if k in generator.params})
 
 
-def draw(state: dict):
+def draw(state: dict) -> Figure:
     """The figure the explorer shows for ``state`` (the controls' values; missing keys take
     :data:`DEFAULTS`): one regret curve with its 95% band per chosen agent.
 
@@ -115,7 +119,7 @@ def message(text: str):
     return fig
 
 
-def explore(**initial):
+def explore(**initial: Any) -> Any:
     """The explorer panel: sliders, the agents to compare, horizon and runs, and the figure of :func:`draw`.
 
     Parameters

@@ -30,7 +30,7 @@ class ExpressionError(ValueError):
     """An expression that cannot be parsed or evaluated."""
 
 
-def is_expression(value) -> bool:
+def is_expression(value: object) -> bool:
     return isinstance(value, str) and value.lstrip().startswith("=")
 
 
@@ -40,7 +40,7 @@ def names_in(text: str) -> set[str]:
     return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
 
 
-def evaluate(text: str, variables: dict):
+def evaluate(text: str, variables: dict) -> int | float:
     """The value of expression ``text`` (with or without the leading ``=``) given ``variables``."""
     return _eval(_parse(text).body, variables, text)
 

@@ -17,8 +17,10 @@ Generators (keyword parameters, validated up front)
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._validate import Param, check_real, declared
 from .engine.env import REWARD_LAWS
@@ -68,7 +70,8 @@ class Instance:
         Arm means ``Q @ mu``; ``theta_star`` their maximum and ``gaps`` = ``theta_star - theta``.
     """
 
-    def __init__(self, Q, mu, rewards="bernoulli", sigma=1.0, pi0=None, name=None):
+    def __init__(self, Q: ArrayLike, mu: ArrayLike, rewards: str = "bernoulli", sigma: float = 1.0,
+                 pi0: ArrayLike | None = None, name: str | None = None):
         Q = _as_float_array(Q, "Q", ndim=2)
         mu = _as_float_array(mu, "mu", ndim=1)
         K, m = Q.shape
@@ -226,7 +229,7 @@ def _even_map(K, m):
 # -- generators ---------------------------------------------------------------------------
 
 @declared(K=Param(doc="arms", integer=True, low=1), eps=Param(doc="advantage of arm 0", low=0.0, high=0.5))
-def minimax_arms(*, K, eps):
+def minimax_arms(*, K: int, eps: float) -> Instance:
     """The lower-bound instance with arm control (docs/theory.md section 2).
 
     m = 2 outcomes (0: wrong, reward 0; 1: correct, reward 1) with verifiable rewards.
@@ -239,7 +242,7 @@ def minimax_arms(*, K, eps):
 
 @declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1),
           eps=Param(doc="advantage of outcome 0", low=0.0, high=0.5))
-def minimax_outcomes(*, K, m, eps):
+def minimax_outcomes(*, K: int, m: int, eps: float) -> Instance:
     """Deterministic map spreading K arms evenly over m outcomes (phi(a) = a mod m);
     Bernoulli outcome means 1/2, outcome 0 has 1/2 + eps."""
     if K < m:
@@ -251,7 +254,7 @@ def minimax_outcomes(*, K, m, eps):
 
 
 @declared(K=Param(doc="arms", integer=True, low=1), m=Param(doc="outcomes", integer=True, low=1))
-def needle(*, K, m=2):
+def needle(*, K: int, m: int = 2) -> Instance:
     """Deterministic map, verifiable rewards: arm 0 alone reaches the correct outcome 0;
     the other K - 1 arms are spread evenly over the m - 1 wrong outcomes."""
     if m == 1 and K > 1:
@@ -269,7 +272,7 @@ def needle(*, K, m=2):
 @declared(K=Param(doc="arms", integer=True, low=2), m=Param(doc="outcomes", integer=True, low=2),
           zipf_s=Param(doc="Zipf exponent of the wrong answers' popularity", low=0.0),
           p_correct=Param(doc="pi0's mass on the correct answer", low=0.0, high=1.0, low_open=True, high_open=True))
-def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
+def llm_like(*, K: int, m: int, zipf_s: float = 1.0, p_correct: float = 0.05) -> Instance:
     """Verifiable instance shaped like an LLM's answers to one hard question.
 
     Outcome 0 is the correct answer (reward 1), outcomes 1..m-1 are wrong (reward 0).
@@ -303,7 +306,8 @@ def llm_like(*, K, m, zipf_s=1.0, p_correct=0.05):
           rewards=Param(doc="reward law", choices=REWARDS),
           deterministic=Param(doc="a deterministic map instead of Dirichlet rows", choices=(False, True)),
           sigma=Param(doc="Gaussian noise", low=0.0, low_open=True))
-def random_instance(*, K, m, seed, rewards="bernoulli", deterministic=False, sigma=1.0):
+def random_instance(*, K: int, m: int, seed: int, rewards: str = "bernoulli", deterministic: bool = False,
+                    sigma: float = 1.0) -> Instance:
     """A random instance: Dirichlet(1) kernel rows (or a uniform random map when
     ``deterministic``; every outcome gets at least one arm when K >= m) and uniform means
     (0/1 draws when ``rewards`` is "verifiable"; "bernoulli" and "gaussian" also work)."""
@@ -318,7 +322,8 @@ def random_instance(*, K, m, seed, rewards="bernoulli", deterministic=False, sig
     return Instance(Q, mu, rewards=rewards, sigma=sigma, name=f"random(K={K}, m={m}, seed={seed})")
 
 
-def from_arrays(*, mu, Q=None, phi=None, rewards="bernoulli", sigma=1.0, pi0=None, name=None):
+def from_arrays(*, mu: ArrayLike, Q: ArrayLike | None = None, phi: ArrayLike | None = None, rewards: str = "bernoulli",
+                sigma: float = 1.0, pi0: ArrayLike | None = None, name: str | None = None) -> Instance:
     """Any instance: give the kernel ``Q`` (K x m) or a deterministic map ``phi`` (K ints in [0, m))."""
     if (Q is None) == (phi is None):
         raise ValueError("give exactly one of Q (outcome kernel) or phi (deterministic map)")
@@ -345,7 +350,7 @@ GENERATORS = {
 BUILTIN_GENERATORS = frozenset(GENERATORS)
 
 
-def define_generator(name: str, generator, *, replace: bool = False):
+def define_generator(name: str, generator: Callable[..., Instance], *, replace: bool = False) -> Callable[..., Instance]:
     """Make ``generator`` reachable by ``name`` from experiment files (``[instance] generator = name``).
 
     ``generator`` takes keyword parameters (the experiment's ``[instance]`` fields, which may be

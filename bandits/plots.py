@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from numpy.typing import ArrayLike
 
 from . import theory
 from .agents.base import control_of
@@ -29,13 +33,13 @@ METRIC_LABELS = {
     "entropy_all": "answer entropy of the policy (nats)",
     "pass@32": "pass@32 of the policy",
 }
-STYLE = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
+STYLE: Any = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
          "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "axes.spines.top": False,
          "axes.spines.right": False, "savefig.dpi": 200, "figure.dpi": 100}
 COLUMN_WIDTH = 3.4  # inches
 
 
-def fit_slope(x, y):
+def fit_slope(x: ArrayLike, y: ArrayLike) -> float:
     """Least-squares slope of log y against log x (points with y <= 0 dropped); NaN if < 2 points."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     keep = (x > 0) & (y > 0) & np.isfinite(y)
@@ -44,7 +48,7 @@ def fit_slope(x, y):
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
-def plot_curves(ax, table: pd.DataFrame, metric="regret", colours=None):
+def plot_curves(ax: Axes, table: pd.DataFrame, metric: str = "regret", colours: dict | None = None) -> None:
     """Mean ``metric`` against pull count with its 95% band, one line per label."""
     colours = colours or {}
     for i, (label, group) in enumerate(table[table.metric == metric].groupby("label", sort=False)):
@@ -55,7 +59,7 @@ def plot_curves(ax, table: pd.DataFrame, metric="regret", colours=None):
         ax.fill_between(group.checkpoint, group.ci_low, group.ci_high, color=colour, alpha=0.2, linewidth=0)
 
 
-def plot_result(results, ax=None, metric="regret", xscale="log"):
+def plot_result(results: Any, ax: Axes | None = None, metric: str = "regret", xscale: str = "log") -> Axes:
     """Plot results on one axis; returns the axis.
 
     ``results``: a :class:`bandits.Result`, a cell of :func:`bandits.load`, a list of them, or
@@ -96,7 +100,8 @@ def interval_note(table: pd.DataFrame) -> str:
     return "mean and 95% CI over runs"
 
 
-def plot_folder(folder, out=None, xscale="log", yscale="linear", metrics=None) -> list[Path]:
+def plot_folder(folder: str | Path, out: str | Path | None = None, xscale: str = "log", yscale: str = "linear",
+                metrics: list[str] | None = None) -> list[Path]:
     """Every figure for a results folder; returns the paths written (PDF and PNG)."""
     folder = Path(folder)
     out = Path(out) if out else folder / "figures"
@@ -266,7 +271,7 @@ def final_rows(table: pd.DataFrame, metric: str) -> pd.DataFrame:
 SAVE_METADATA = {".pdf": {"CreationDate": None}, ".png": {}}  # no dates: the same figure, the same bytes
 
 
-def save_figure(fig, stem: Path) -> list[Path]:
+def save_figure(fig: Figure, stem: Path) -> list[Path]:
     """Save ``fig`` as ``stem.pdf`` and ``stem.png`` (folders created), close it, return the paths;
     regenerating an identical figure changes no byte."""
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -145,7 +145,7 @@ class SweepResults:
                           figure=_html.curves(curves, metric, xlabel, title))
 
 
-def load(folder) -> SweepResults:
+def load(folder: str | Path) -> SweepResults:
     """Read a results folder written by ``bandits run`` (or :func:`bandits.sweep.run`).
 
     Raises ``FileNotFoundError`` when ``folder`` holds no ``config.json``.

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,7 +14,7 @@ import pandas as pd
 from . import __version__, engine
 from .engine.blocks import run_in_blocks
 from ._validate import check_int
-from .agents.base import Agent, make_agent
+from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
 from .seeding import content_key, env_seeds, resolve_seed, run_seeds
 from .stats import tidy_summary
@@ -110,6 +111,9 @@ class MetricArrays:
     of a loaded results folder: the class provides ``checkpoints`` and ``metrics`` (name to array
     runs x checkpoints)."""
 
+    checkpoints: np.ndarray
+    metrics: dict
+
     @property
     def regret(self):
         return self.metrics.get("regret")
@@ -188,8 +192,9 @@ class Result(MetricArrays):
                                  self.agent.label)
 
 
-def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints=None, n_jobs=None,
-             progress=None, **agent_params) -> Result:
+def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int, runs: int = 100,
+             seed: int | None = 0, batch: int = 1, checkpoints: int | Sequence[int] | None = None,
+             n_jobs: int | None = None, progress: bool | None = None, **agent_params: float) -> Result:
     """Simulate ``runs`` independent runs of ``agent`` on ``instance`` for ``horizon`` pulls.
 
     Parameters
@@ -235,9 +240,9 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
                       "never learns from what it sees", stacklevel=2)
     if runs < 2:
         warnings.warn("runs=1: a single run has no spread, so sem and the 95% interval are NaN", stacklevel=2)
-    checkpoints = resolve_checkpoints(checkpoints, horizon, batch)
-    check_memory(estimate_bytes(runs, len(checkpoints), instance.K, instance.m),
-                 f"simulate(runs={runs}, {len(checkpoints)} checkpoints)")
+    points = resolve_checkpoints(checkpoints, horizon, batch)
+    check_memory(estimate_bytes(runs, len(points), instance.K, instance.m),
+                 f"simulate(runs={runs}, {len(points)} checkpoints)")
     spec = agent.spec
     spec.check_instance(instance)
 
@@ -247,17 +252,17 @@ def simulate(instance, agent, *, horizon, runs=100, seed=0, batch=1, checkpoints
                       f"{horizon}|{batch}".encode())
     seeds = run_seeds(seed, key, runs)                                 # the agent's stream: the whole cell
     tapes = env_seeds(seed, content_key(instance.fingerprint()), runs)  # the environment's: seed, instance, run
-    out = np.zeros((runs, len(engine.NAMES), len(checkpoints)))
+    out = np.zeros((runs, len(engine.NAMES), len(points)))
     loop = engine.runner(spec)
 
     def work(lo, hi):
-        loop(seeds[lo:hi], tapes[lo:hi], params, agent.lam, batch, horizon, checkpoints, env, out[lo:hi])
+        loop(seeds[lo:hi], tapes[lo:hi], params, agent.lam, batch, horizon, points, env, out[lo:hi])
 
     run_in_blocks(work, runs, n_jobs, progress, desc=agent.label)
 
     defined = engine.applicable(instance, batch)
     metrics = {name: out[:, i, :] for i, name in enumerate(engine.NAMES) if name in defined}
-    return Result(instance, agent, horizon, runs, seed, batch, checkpoints, metrics)
+    return Result(instance, agent, horizon, runs, seed, batch, points, metrics)
 
 
 def resolve_checkpoints(checkpoints, length: int, batch: int = 1, *, length_name: str = "horizon",

@@ -11,9 +11,11 @@ cell independently (stratified by cell, as rliable does by task), with ``scipy.s
 from __future__ import annotations
 
 import warnings
+from typing import Callable, Sequence
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats as _st
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -29,7 +31,7 @@ def ci_method(level: float = 0.95) -> str:
 CI_METHOD = ci_method(0.95)
 
 
-def mean_ci(values: np.ndarray, level: float = 0.95, axis: int = 0):
+def mean_ci(values: ArrayLike, level: float = 0.95, axis: int = 0) -> tuple:
     """``(mean, sem, low, high, n)`` along ``axis`` (NaNs ignored)."""
     values = np.asarray(values, dtype=float)
     n = np.sum(~np.isnan(values), axis=axis)
@@ -41,7 +43,7 @@ def mean_ci(values: np.ndarray, level: float = 0.95, axis: int = 0):
     return mean, sem, mean - half, mean + half, n
 
 
-def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFrame:
+def tidy_summary(checkpoints: ArrayLike, metrics: dict, level: float = 0.95) -> pd.DataFrame:
     """Tidy table of per-run metric arrays: checkpoint, metric, mean, sem, ci_low, ci_high, n."""
     frames = []
     for name, values in metrics.items():
@@ -55,7 +57,7 @@ def tidy_summary(checkpoints, metrics: dict, level: float = 0.95) -> pd.DataFram
     return table
 
 
-def bootstrap_interval(samples, statistic, *, level: float = 0.95, seed: int = 0, paired: bool = False,
+def bootstrap_interval(samples: Sequence[np.ndarray], statistic: Callable[[np.ndarray], np.ndarray], *, level: float = 0.95, seed: int = 0, paired: bool = False,
                        n_resamples: int = BOOTSTRAP_RESAMPLES) -> tuple[float, float, float]:
     """``(estimate, low, high)`` of ``statistic(means)`` where ``means`` are the cells' mean values.
 
@@ -94,7 +96,7 @@ def bootstrap_interval(samples, statistic, *, level: float = 0.95, seed: int = 0
     return estimate, float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def loglog_slope(x, means) -> np.ndarray:
+def loglog_slope(x: ArrayLike, means: np.ndarray) -> np.ndarray:
     """Least-squares slope of ``log means`` against ``log x`` along the last axis (NaN if a mean <= 0)."""
     lx = np.log(np.asarray(x, float))
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -55,7 +55,7 @@ class SweepError(ValueError):
 class Terminated(KeyboardInterrupt):
     """Raised in the main thread by SIGTERM while a sweep runs (as Ctrl-C raises KeyboardInterrupt)."""
 
-    def __init__(self, signum=signal.SIGTERM):
+    def __init__(self, signum: int = signal.SIGTERM):
         super().__init__(signum)
         self.signum = signum
 
@@ -109,7 +109,7 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
 
 
-def plan(exp: Experiment, out, workers=None) -> str:
+def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
     from .experiment import _where
     from .simulate import _gib, estimate_bytes
@@ -145,7 +145,8 @@ def pending_cells(exp: Experiment, out: Path) -> list:
     return [c for c in exp.cells if not (out / CELLS / f"{c.key}.npz").exists()]
 
 
-def run(exp: Experiment, out, *, workers=None, scheduler=None, force=False, progress=True) -> Path:
+def run(exp: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
+        force: bool = False, progress: bool = True) -> Path:
     """Run every missing cell of ``exp`` into ``out`` and write the summary; return ``out``.
 
     Raises :class:`Interrupted` after Ctrl-C or SIGTERM (finished cells saved, workers stopped).

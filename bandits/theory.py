@@ -23,7 +23,13 @@ not known): a shape to compare with, not a bound.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+if TYPE_CHECKING:
+    from .instances import Instance
 
 #: Built-in agents that read outcomes (the structured bound (b) applies to them).
 OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "outcome_level_ucb", "outcome_level_thompson",
@@ -34,7 +40,7 @@ OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "outcome_level_ucb
 MINIMAX_LOWER = 1.0 / 20.0
 
 
-def kl_bernoulli(p, q):
+def kl_bernoulli(p: ArrayLike, q: ArrayLike) -> np.ndarray:
     """Binary Kullback-Leibler divergence kl(p, q), elementwise (q clipped away from 0 and 1)."""
     p = np.clip(np.asarray(p, float), 0.0, 1.0)
     q = np.clip(np.asarray(q, float), 1e-15, 1 - 1e-15)
@@ -57,7 +63,7 @@ def _constant(means, rewards, sigma):
     return float(np.sum(gaps[sub] / kl))
 
 
-def lai_robbins_constant(instance) -> float | None:
+def lai_robbins_constant(instance: Instance) -> float | None:
     """(a) The arm-level constant for outcome-blind agents (``None``: no closed form)."""
     if instance.rewards == "verifiable" and instance.deterministic:
         return 0.0  # rewards are exact: one pull tells an arm's mean
@@ -66,7 +72,7 @@ def lai_robbins_constant(instance) -> float | None:
     return _constant(np.asarray(instance.theta, float), instance.rewards, instance.sigma)
 
 
-def structured_constant(instance, control: str = "arm") -> float | None:
+def structured_constant(instance: Instance, control: str = "arm") -> float | None:
     """(b) The outcome-level constant for agents that see outcomes (``None`` off deterministic maps).
 
     ``control="arm"`` sums over the outcomes some arm maps to; ``"outcome"`` over the outcomes
@@ -80,7 +86,7 @@ def structured_constant(instance, control: str = "arm") -> float | None:
     return _constant(np.asarray(instance.mu, float)[present], instance.rewards, instance.sigma)
 
 
-def lower_bound_constant(instance, agent: str, control: str | None = None) -> tuple[float | None, str]:
+def lower_bound_constant(instance: Instance, agent: str, control: str | None = None) -> tuple[float | None, str]:
     """The constant of the lower bound that applies to ``agent`` on ``instance``, and its label.
 
     ``control``: what the agent chooses (default: as registered, ``"arm"`` for an unknown name).
@@ -93,7 +99,7 @@ def lower_bound_constant(instance, agent: str, control: str | None = None) -> tu
     return lai_robbins_constant(instance), "Lai-Robbins, outcome-blind agents"
 
 
-def sqrt_m_t_log_t(m: int, t) -> np.ndarray:
+def sqrt_m_t_log_t(m: int, t: ArrayLike) -> np.ndarray:
     """``sqrt(m t ln t)``, Theorem 4.2's rate with constant 1."""
     t = np.asarray(t, float)
     return np.sqrt(m * t * np.log(np.maximum(t, 1.0)))

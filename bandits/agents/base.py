@@ -33,7 +33,10 @@ import inspect
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Iterable
+
+if TYPE_CHECKING:
+    from ..instances import Instance
 
 import numpy as np
 
@@ -72,13 +75,13 @@ class AgentSpec:
             raise ValueError(f"agent {self.name!r} has no parameter {unknown[0]!r} (its parameters: {known})")
         return {k: p.check(given.get(k, p.default), f"{self.name}.{k}") for k, p in self.params.items()}
 
-    def prepare(self, instance, values: dict) -> np.ndarray:
+    def prepare(self, instance: Instance, values: dict) -> np.ndarray:
         """The float64 ``params`` array the compiled functions receive for this instance."""
         if self.prepare_fn is not None:
             return np.asarray(self.prepare_fn(instance, values), dtype=np.float64)
         return np.array([values[k] for k in self.params], dtype=np.float64)
 
-    def check_instance(self, instance) -> None:
+    def check_instance(self, instance: Instance) -> None:
         """Raise ``ValueError`` when the agent cannot run on ``instance``."""
         if self.control == "outcome":
             if not instance.deterministic:
@@ -141,8 +144,9 @@ def batch_penalty(agent: Agent, lam: float) -> Agent:
     return replace(agent, lam=lam)
 
 
-def define_agent(name, *, init, index, update, params=None, control="arm", each_once=True,
-                 doc="", prepare=None, requires=None, register=True, replace=False) -> AgentSpec:
+def define_agent(name: str, *, init: Callable, index: Callable, update: Callable, params: dict | None = None,
+                 control: str = "arm", each_once: bool = True, doc: str = "", prepare: Callable | None = None,
+                 requires: Callable | None = None, register: bool = True, replace: bool = False) -> AgentSpec:
     """Declare an agent from its three ``@njit`` functions.
 
     Parameters
@@ -208,7 +212,7 @@ def control_of(name: str) -> str:
     return spec.control if spec is not None else "arm"
 
 
-def make_agent(agent, **params) -> Agent:
+def make_agent(agent: str | AgentSpec | Agent, **params: float) -> Agent:
     """An :class:`Agent` from a name, a spec or an agent, with parameters (``lam`` = batch penalty)."""
     lam = params.pop("lam", None)
     if isinstance(agent, Agent):
@@ -225,7 +229,7 @@ def registered() -> dict:
     return dict(sorted(_REGISTRY.items()))
 
 
-def code_hash(name: str, functions) -> str:
+def code_hash(name: str, functions: Iterable[Callable]) -> str:
     """Hash of the functions' code in memory (bytecode, constants, names) and of their source files."""
     h = hashlib.sha256(name.encode())
     for fn in functions:

@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import numpy as np
+import pandas as pd
 from numba import njit
 
 from .._validate import Param, check_int, check_params
@@ -345,7 +347,7 @@ class LearnerResult:
     def final(self) -> dict:
         return {name: values[:, -1] for name, values in self.metrics.items()}
 
-    def summary(self, level: float = 0.95):
+    def summary(self, level: float = 0.95) -> pd.DataFrame:
         """Tidy table (checkpoint in steps, metric, mean, sem, ci_low, ci_high, n)."""
         return tidy_summary(self.checkpoints, self.metrics, level)
 
@@ -410,10 +412,11 @@ def check_settings(settings: dict) -> dict:
     return settings
 
 
-def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_size"], eta=DEFAULTS["eta"],
-          beta=DEFAULTS["beta"], c=DEFAULTS["c"], b0=DEFAULTS["b0"], advantage=DEFAULTS["advantage"],
-          reward=DEFAULTS["reward"], k=DEFAULTS["k"], steps=2000,
-          runs=20, seed=0, checkpoints=50, n_jobs=None, progress=None) -> LearnerResult:
+def train(questions: Questions, *, bonus: str = "none", param: str = "arm", group_size: int = 8, eta: float = 0.5,
+          beta: float = 0.0, c: float = 0.2, b0: float = 0.5, advantage: str = "whitened", reward: str = "plain",
+          k: int = 1, steps: int = 2000, runs: int = 20, seed: int | None = 0,
+          checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
+          progress: bool | None = None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
     Parameters
@@ -462,8 +465,9 @@ def train(questions, *, bonus="none", param="arm", group_size=DEFAULTS["group_si
     return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
 
 
-def sample_base(questions, *, group_size=8, steps=2000, runs=20, seed=0, checkpoints=50, n_jobs=None,
-                progress=None) -> LearnerResult:
+def sample_base(questions: Questions, *, group_size: int = 8, steps: int = 2000, runs: int = 20, seed: int | None = 0,
+                checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
+                progress: bool | None = None) -> LearnerResult:
     """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
     return train(questions, group_size=group_size, eta=0.0, steps=steps, runs=runs, seed=seed, checkpoints=checkpoints,
                  n_jobs=n_jobs, progress=progress)

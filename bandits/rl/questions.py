@@ -12,6 +12,7 @@ policy that collapses onto the good strategies (learning on easy questions) lose
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._validate import Param, check_int, declared
 
@@ -23,7 +24,8 @@ class Questions:
     the questions built to be hard; informational), ``name``.
     """
 
-    def __init__(self, phi, pi0=None, m=None, hard=None, name=None):
+    def __init__(self, phi: ArrayLike, pi0: ArrayLike | None = None, m: int | None = None,
+                 hard: ArrayLike | None = None, name: str | None = None):
         phi = np.asarray(phi)
         if phi.ndim != 2 or phi.size == 0 or not np.issubdtype(phi.dtype, np.integer):
             raise ValueError("phi must be a non-empty 2-D array of integers (questions x arms)")
@@ -76,7 +78,8 @@ class Questions:
           easy_share=Param(doc="good strategies right on an easy question", low=0.0, high=1.0, low_open=True),
           hard_correct=Param(doc="arms right on a hard question", integer=True, low=1),
           zipf_s=Param(doc="Zipf exponent of wrong answers", low=0.0), seed=Param(doc="seed", integer=True, low=0))
-def transfer(*, X=40, K=200, m=16, frac_hard=0.5, good=0.1, easy_share=0.5, hard_correct=1, zipf_s=1.0, seed=0):
+def transfer(*, X: int = 40, K: int = 200, m: int = 16, frac_hard: float = 0.5, good: float = 0.1,
+             easy_share: float = 0.5, hard_correct: int = 1, zipf_s: float = 1.0, seed: int = 0) -> Questions:
     """Easy questions solved by shared good strategies, hard ones by rare strategies (claim C4).
 
     The first ``round(good * K)`` arms are the good strategies. On an easy question a random
@@ -103,7 +106,7 @@ def transfer(*, X=40, K=200, m=16, frac_hard=0.5, good=0.1, easy_share=0.5, hard
                      name=f"transfer(X={X}, K={K}, m={m}, hard={frac_hard:g}, good={good:g}, seed={seed})")
 
 
-def from_arrays(*, phi, pi0=None, m=None):
+def from_arrays(*, phi: ArrayLike, pi0: ArrayLike | None = None, m: int | None = None) -> Questions:
     """Questions from an answer map ``phi`` (X x K, answer 0 correct) and a base policy."""
     return Questions(phi, pi0=pi0, m=m)
 
