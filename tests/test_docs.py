@@ -71,7 +71,7 @@ def test_docs_pages_have_their_content(site):
     assert 'id="bandits.instances.needle"' in text("api/instances.html")
     assert 'id="bandits.rl.learner.train"' in text("api/rl.html")
     assert "usage: bandits run" in text("api/cli.html")
-    assert "outcome-bandits in five cells" in text("tutorials/quickstart.html")
+    assert "outcome-bandits: a quickstart" in text("tutorials/quickstart.html")
     for link in ("theory.html", "tutorials/index.html", "api/index.html"):
         assert f'href="{link}' in text("index.html")
 
