@@ -2,9 +2,9 @@
 
 Each arm once, then ``argmax_a max{q in [mean_a, 1] : N_a kl(mean_a, q) <= ln t + c ln ln t}``
 with ``kl`` the Bernoulli Kullback-Leibler divergence; ``ln ln t`` is taken as 0 for ``t < 3``.
-The upper bound is found by Newton's method started from Pinsker's bound ``p + sqrt(d / 2)``,
-which lies above the root, so the iterates decrease to it (to 1e-10 in ``kl``); rewards must
-lie in [0, 1].
+The upper bound is found by Newton's method started from an upper bound of the root (Pinsker's
+bound, or a tighter one, see :func:`_newton_start`), so the iterates decrease to it; it stops on a
+proved bracket of width 1e-13 in ``q`` (:func:`kl_upper_with_kl`); rewards must lie in [0, 1].
 
 Pruning. A Newton solve costs a few logarithms per iteration, and most arms cannot win, so
 ``index`` solves only where it must and plays exactly the arms the full computation would
@@ -56,6 +56,7 @@ from .base import Param, define_agent
 _CAP = 1.0 - 1e-12
 _TIE_PRONE = 1.0 - 1e-11   # an upper bound this close to 1: the index may be a capped value
 _MARGIN = 1e-8             # relative margin of the tangent bounds (Newton tolerance, rounding)
+_Q_TOL = 1e-13             # kl_upper's proved tolerance in q
 
 
 @njit(cache=True)
@@ -72,19 +73,53 @@ def kl_bernoulli(p, q):
 
 
 @njit(cache=True, inline="always")
+def _newton_start(p, level):
+    """An upper bound of the root of ``kl(p, q) = level`` (0 < p < 1), as tight as is cheap.
+
+    ``kl(p, q) >= (q - p)^2 / (2 max x (1 - x))`` over ``x`` in ``[p, q]``. For ``p >= 1/2`` the max
+    is ``p (1 - p)``: ``q <= p + sqrt(2 level p (1 - p))``. For ``p < 1/2`` and a root ``<= 1/2`` it
+    is ``q (1 - q)``: the larger root of ``(q - p)^2 = 2 level q (1 - q)`` (if that root is above
+    1/2, so is Pinsker's bound ``p + sqrt(level / 2)``, the max 1/4, and so the true root is above
+    1/2: then ``kl(p, q) >= -h(p) - (1 - p) ln(1 - q)``, ``h`` the entropy, bounds it too)."""
+    if p >= 0.5:
+        return min(p + np.sqrt(2.0 * level * p * (1.0 - p)), _CAP)
+    s = p + level
+    q = (s + np.sqrt(s * s - (1.0 + 2.0 * level) * p * p)) / (1.0 + 2.0 * level)
+    if q <= 0.5:
+        return q
+    h = -p * np.log(p) - (1.0 - p) * np.log1p(-p)
+    return min(p + np.sqrt(level / 2.0), -np.expm1(-(level + h) / (1.0 - p)), _CAP)
+
+
+@njit(cache=True, inline="always")
 def kl_upper_with_kl(p, level):
-    """(q, kl(p, q)): the largest q in [p, 1] with kl(p, q) <= level, and the divergence at
-    the returned q (NaN if Newton's method stopped on its iteration limit)."""
+    """(q, kl(p, q)): the largest q in [p, 1] with kl(p, q) <= level (capped at 1 - 1e-12), to
+    within ``_Q_TOL`` in q, and the divergence at the returned q (NaN if Newton's method stopped
+    on its iteration limit).
+
+    Newton's method on ``f(q) = kl(p, q) - level``, convex and increasing on [p, 1), from an upper
+    bound of the root (:func:`_newton_start`): every iterate stays above the root. Once a step
+    predicts the next error below ``_Q_TOL`` (error ~ step^2 f'' / (2 f')), the bracket is proved:
+    if ``f(q - _Q_TOL) <= 0`` the root lies in ``[q - _Q_TOL, q]`` and q is returned (with ``level``
+    as its divergence, exact to ``_Q_TOL`` times the slope); else ``q - _Q_TOL`` is a better point
+    above the root and the iteration goes on from it. An iterate at which ``f <= 0`` (the root,
+    up to rounding) is returned as it is."""
     if p >= 1.0:
         return 1.0, 0.0
     if p <= 0.0:
         return 1.0 - np.exp(-level), level   # kl(0, q) = -ln(1 - q)
-    q = min(p + np.sqrt(level / 2.0), _CAP)
-    for _ in range(50):                     # f(q) = kl(p, q) - level is convex and increasing on [p, 1)
+    q = _newton_start(p, level)
+    for _ in range(60):
         f = kl_bernoulli(p, q) - level
-        if f <= 1e-10:
+        if f <= 0.0:
             return q, f + level
-        q -= f * q * (1.0 - q) / (q - p)     # f'(q) = (q - p) / (q (1 - q))
+        step = f * q * (1.0 - q) / (q - p)    # f'(q) = (q - p) / (q (1 - q))
+        q -= step
+        if step * step * (q * q - 2.0 * p * q + p) <= _Q_TOL * q * (1.0 - q) * (q - p):
+            lo = max(q - _Q_TOL, p)
+            if kl_bernoulli(p, lo) <= level:
+                return q, level
+            q = lo
     return q, np.nan
 
 
@@ -169,7 +204,7 @@ def _consistent(W, g, h):
 def _fresh_bounds(p, level):
     """(upper, lower) bounds of kl_upper(p, level) for an arm not solved since its last pull.
 
-    Upper: Newton's starting point, Pinsker's ``p + sqrt(level / 2)`` (the iterates decrease).
+    Upper: Pinsker's ``p + sqrt(level / 2)`` (kl(p, q) >= 2 (q - p)^2).
     Lower: ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` over [p, q], and x (1 - x) >= p (1 - p)
     - d max(0, 2p - 1) - d^2 on [p, p + d], so ``q = p + sqrt(2 level m)`` with that m is
     feasible, and ``sqrt(X - Y) >= sqrt(X) - Y / sqrt(X)`` leaves one square root:
