@@ -488,16 +488,21 @@ def _index(W, t, c, out):
             low = max(low, q)
     # 5. ties at the second and later arms of a group: there the engine draws a random number
     #    iff no earlier arm has a larger index. Unless an earlier lower bound is above the
-    #    group's upper bound, every earlier group must compare with this one the same way
-    #    written as exactly; solve until they do
+    #    group's upper bound, or the group's lower bound above every earlier upper bound of
+    #    another group, every earlier group must compare with this one the same way written as
+    #    exactly; solve until they do
     changed = True
     while changed:
         changed = False
         prefix = -np.inf
+        hi1, hi1_group, hi2 = -np.inf, -1, -np.inf    # the largest upper bounds so far, of two groups
         for d in range(K):
             g = np.int64(W[LEADER, d])
+            solved = W[SOLVED, g] > 0.0
             if g != d:
-                if not prefix > (W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]):
+                others_hi = hi2 if hi1_group == g else hi1
+                if not (prefix > (W[VALUE, g] if solved else W[GUB, g])
+                        or (W[VALUE, g] if solved else W[GLB, g]) > others_hi):
                     for j in range(d):
                         h = np.int64(W[LEADER, j])
                         if h != g and not _consistent(W, g, h):
@@ -507,6 +512,13 @@ def _index(W, t, c, out):
                                 top = max(top, _solve_group(W, h, budget))
                             changed = True
             prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
+            hi = W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]
+            if g == hi1_group:
+                hi1 = max(hi1, hi)
+            elif hi > hi1:
+                hi1, hi1_group, hi2 = hi, g, hi1
+            else:
+                hi2 = max(hi2, hi)
     # 6. the group with the largest lower bound: the sole possible winner when every other
     #    index is below that bound (written as its lower bound), or a group like the others
     if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
