@@ -367,7 +367,7 @@ def print_agents(rows, rates, c_rates, runs):
         value = None if c is None or isinstance(c, str) else rates["ucb1", k, 1] / c
         print(ratio_line(f"ucb1 / C, K={k}", value, TARGET_C if k == K else None))
     for k in AGENT_KS:
-        print(ratio_line(f"kl_ucb / ucb1, K={k} (median of pairs)", rates["kl_ucb/ucb1", k],
+        print(ratio_line(f"kl_ucb / ucb1, K={k} (paired, median)", rates["kl_ucb/ucb1", k],
                          TARGET_KL_UCB1 if k == K else None))
 
 
