@@ -2,9 +2,9 @@
 
 Each arm once, then ``argmax_a max{q in [mean_a, 1] : N_a kl(mean_a, q) <= ln t + c ln ln t}``
 with ``kl`` the Bernoulli Kullback-Leibler divergence; ``ln ln t`` is taken as 0 for ``t < 3``.
-The upper bound is found by Newton's method started from Pinsker's bound ``p + sqrt(d / 2)``,
-which lies above the root, so the iterates decrease to it (to 1e-10 in ``kl``); rewards must
-lie in [0, 1].
+The upper bound is found by Newton's method started from an upper bound of the root (Pinsker's
+bound, or a tighter one, see :func:`_newton_start`), so the iterates decrease to it; it stops on a
+proved bracket of width 1e-13 in ``q`` (:func:`kl_upper_with_kl`); rewards must lie in [0, 1].
 
 Pruning. A Newton solve costs a few logarithms per iteration, and most arms cannot win, so
 ``index`` solves only where it must and plays exactly the arms the full computation would
@@ -56,6 +56,7 @@ from .base import Param, define_agent
 _CAP = 1.0 - 1e-12
 _TIE_PRONE = 1.0 - 1e-11   # an upper bound this close to 1: the index may be a capped value
 _MARGIN = 1e-8             # relative margin of the tangent bounds (Newton tolerance, rounding)
+_Q_TOL = 1e-13             # kl_upper's proved tolerance in q
 
 
 @njit(cache=True)
@@ -72,19 +73,53 @@ def kl_bernoulli(p, q):
 
 
 @njit(cache=True, inline="always")
+def _newton_start(p, level):
+    """An upper bound of the root of ``kl(p, q) = level`` (0 < p < 1), as tight as is cheap.
+
+    ``kl(p, q) >= (q - p)^2 / (2 max x (1 - x))`` over ``x`` in ``[p, q]``. For ``p >= 1/2`` the max
+    is ``p (1 - p)``: ``q <= p + sqrt(2 level p (1 - p))``. For ``p < 1/2`` and a root ``<= 1/2`` it
+    is ``q (1 - q)``: the larger root of ``(q - p)^2 = 2 level q (1 - q)`` (if that root is above
+    1/2, so is Pinsker's bound ``p + sqrt(level / 2)``, the max 1/4, and so the true root is above
+    1/2: then ``kl(p, q) >= -h(p) - (1 - p) ln(1 - q)``, ``h`` the entropy, bounds it too)."""
+    if p >= 0.5:
+        return min(p + np.sqrt(2.0 * level * p * (1.0 - p)), _CAP)
+    s = p + level
+    q = (s + np.sqrt(s * s - (1.0 + 2.0 * level) * p * p)) / (1.0 + 2.0 * level)
+    if q <= 0.5:
+        return q
+    h = -p * np.log(p) - (1.0 - p) * np.log1p(-p)
+    return min(p + np.sqrt(level / 2.0), -np.expm1(-(level + h) / (1.0 - p)), _CAP)
+
+
+@njit(cache=True, inline="always")
 def kl_upper_with_kl(p, level):
-    """(q, kl(p, q)): the largest q in [p, 1] with kl(p, q) <= level, and the divergence at
-    the returned q (NaN if Newton's method stopped on its iteration limit)."""
+    """(q, kl(p, q)): the largest q in [p, 1] with kl(p, q) <= level (capped at 1 - 1e-12), to
+    within ``_Q_TOL`` in q, and the divergence at the returned q (NaN if Newton's method stopped
+    on its iteration limit).
+
+    Newton's method on ``f(q) = kl(p, q) - level``, convex and increasing on [p, 1), from an upper
+    bound of the root (:func:`_newton_start`): every iterate stays above the root. Once a step
+    predicts the next error below ``_Q_TOL`` (error ~ step^2 f'' / (2 f')), the bracket is proved:
+    if ``f(q - _Q_TOL) <= 0`` the root lies in ``[q - _Q_TOL, q]`` and q is returned (with ``level``
+    as its divergence, exact to ``_Q_TOL`` times the slope); else ``q - _Q_TOL`` is a better point
+    above the root and the iteration goes on from it. An iterate at which ``f <= 0`` (the root,
+    up to rounding) is returned as it is."""
     if p >= 1.0:
         return 1.0, 0.0
     if p <= 0.0:
         return 1.0 - np.exp(-level), level   # kl(0, q) = -ln(1 - q)
-    q = min(p + np.sqrt(level / 2.0), _CAP)
-    for _ in range(50):                     # f(q) = kl(p, q) - level is convex and increasing on [p, 1)
+    q = _newton_start(p, level)
+    for _ in range(60):
         f = kl_bernoulli(p, q) - level
-        if f <= 1e-10:
+        if f <= 0.0:
             return q, f + level
-        q -= f * q * (1.0 - q) / (q - p)     # f'(q) = (q - p) / (q (1 - q))
+        step = f * q * (1.0 - q) / (q - p)    # f'(q) = (q - p) / (q (1 - q))
+        q -= step
+        if step * step * (q * q - 2.0 * p * q + p) <= _Q_TOL * q * (1.0 - q) * (q - p):
+            lo = max(q - _Q_TOL, p)
+            if kl_bernoulli(p, lo) <= level:
+                return q, level
+            q = lo
     return q, np.nan
 
 
@@ -102,7 +137,13 @@ TAN_A, TAN_B, LOWER, SCORE, EXACT, DUP, UB, LB, GUB, GLB, SOLVED, VALUE = range(
 # then the statistics, the first arm of each arm's group of equal statistics, and (in column 0)
 # the t of the memoised scores and whether an update came since
 COUNT, SUM, MEAN, LEADER, MEMO_T, MEMO_CHANGED = range(12, 18)
-ROWS = 18
+# the window (column 0; see _open_window): its winner (-1: none), its last t, the largest upper
+# bound of the other arms over it, and their largest count
+WIN_ARM, WIN_T1, WIN_U, WIN_MAXN = range(18, 22)
+# per group (at its first arm), the upper bound used by the window: A + budget B, or the fresh
+# bound p + sqrt(budget / (2 N)) + 1e-9 when B < 0
+GA, GB = 22, 23
+ROWS = 24
 
 
 @njit(cache=True)
@@ -117,6 +158,7 @@ def init(K, m, params):
     W[DUP, :] = K - 1.0                   # every arm starts with the statistics (0, 0)
     W[MEMO_T, 0] = -1.0
     W[MEMO_CHANGED, 0] = 1.0
+    W[WIN_ARM, 0] = -1.0
     return (W,)
 
 
@@ -162,7 +204,7 @@ def _consistent(W, g, h):
 def _fresh_bounds(p, level):
     """(upper, lower) bounds of kl_upper(p, level) for an arm not solved since its last pull.
 
-    Upper: Newton's starting point, Pinsker's ``p + sqrt(level / 2)`` (the iterates decrease).
+    Upper: Pinsker's ``p + sqrt(level / 2)`` (kl(p, q) >= 2 (q - p)^2).
     Lower: ``kl(p, q) <= (q - p)^2 / (2 min x (1 - x))`` over [p, q], and x (1 - x) >= p (1 - p)
     - d max(0, 2p - 1) - d^2 on [p, p + d], so ``q = p + sqrt(2 level m)`` with that m is
     feasible, and ``sqrt(X - Y) >= sqrt(X) - Y / sqrt(X)`` leaves one square root:
@@ -212,6 +254,7 @@ def _certified(W, budget, out):
         return False
     if (u2 if u1_arm == w else u1) >= low:   # another group may win
         return False
+    W[WIN_ARM, 0] = w
     # ties inside groups (as in step 5 of _index, without solving); scores written on the way
     prefix = -np.inf
     for d in range(K):
@@ -229,6 +272,138 @@ def _certified(W, budget, out):
     return True
 
 
+@njit(cache=True, inline="always")
+def _budget(t, c):
+    """ln t + c ln ln t (ln ln t taken as 0 for t < 3); with c = 0 the second logarithm is
+    skipped, which changes nothing: c ln ln t is then exactly 0 (ln ln t is finite for t >= 3)."""
+    budget = np.log(max(t, 1))
+    if t >= 3 and c != 0.0:
+        budget += c * np.log(np.log(t))
+    return budget
+
+
+@njit(cache=True, inline="always")
+def _fresh_lower(p, level):
+    """The lower bound of :func:`_fresh_bounds` alone (one square root)."""
+    d = np.sqrt(2.0 * level * p * (1.0 - p))
+    return p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9
+
+
+@njit(cache=True, inline="always")
+def _group_ub(W, g, budget):
+    """The window's upper bound of group ``g``'s index at ``budget`` (see GA, GB)."""
+    if W[GB, g] >= 0.0:
+        return W[GA, g] + budget * W[GB, g]
+    return W[MEAN, g] + np.sqrt(budget / W[COUNT, g] / 2.0) + 1e-9
+
+
+@njit(cache=True, inline="always")
+def _group_hit(W, g, x):
+    """The budget at which the upper bound of group ``g`` reaches ``x`` (-inf: it is there already,
+    +inf: never). Both forms increase with the budget."""
+    if W[GB, g] > 0.0:
+        return (x - W[GA, g]) / W[GB, g]
+    if W[GB, g] == 0.0:
+        return np.inf if W[GA, g] < x else -np.inf
+    d = x - 1e-9 - W[MEAN, g]
+    return 2.0 * W[COUNT, g] * d * d if d > 0.0 else -np.inf
+
+
+@njit(cache=True)
+def _open_window(W, t, c, budget):
+    """After :func:`_certified` succeeded at ``t`` (winner ``w = W[WIN_ARM]``, its lower bound
+    ``L``), try to keep its verdict over the pulls ``t .. t1`` during which only ``w`` is pulled.
+
+    Every index increases with the budget, so over ``t .. t1`` the written scores (lower bounds
+    at ``t``) stay below the indices, and upper bounds at the budget ``b1`` of ``t1`` bound them
+    from above. If the other groups' largest upper bound at ``b1`` (``U``) is below ``L`` and the
+    tie-prone zone, and the ties inside groups are settled by the bounds at ``b1`` (as in
+    :func:`_certified`), then at any later call of the window ``w``, just pulled, wins alone
+    whenever its fresh lower bound exceeds ``U`` (:func:`_index`: one logarithm and one square
+    root). Pairs with ``w`` need no check then: its score is above every other upper bound.
+
+    ``t1``: the budget at which each of these conditions would first fail is found from the
+    bounds (linear, or a square root, in the budget); ``b1`` goes half-way to the first failure
+    of ``U < L`` (``w``'s lower bound moves with its pulls) and 9/10 of the way to the others,
+    then every condition is checked again at ``b1``. Sets ``W[WIN_ARM]`` to -1 when no window
+    opens."""
+    K = W.shape[1]
+    w = np.int64(W[WIN_ARM, 0])
+    L = W[GLB, w]
+    if W[DUP, w] > 0.0:                     # the winner must be alone in its group
+        W[WIN_ARM, 0] = -1.0
+        return
+    # each group's bound: a tangent if one of its arms has one, else the fresh bound
+    groups = False
+    maxn = 0.0
+    for a in range(K):
+        g = np.int64(W[LEADER, a])          # a group's first arm comes first
+        groups |= W[DUP, a] > 0.0
+        if a != w:
+            maxn = max(maxn, W[COUNT, a])
+        if W[TAN_A, a] < np.inf:
+            if g == a or W[GB, g] < 0.0:
+                W[GA, g], W[GB, g] = W[TAN_A, a], W[TAN_B, a]
+        elif g == a:
+            W[GA, g], W[GB, g] = 0.0, -1.0
+    # where the conditions would fail
+    b_win, b_other = np.inf, np.inf
+    for g in range(K):
+        if g != w and np.int64(W[LEADER, g]) == g:
+            b_win = min(b_win, _group_hit(W, g, L))
+            b_other = min(b_other, _group_hit(W, g, _TIE_PRONE))
+    if groups:
+        prefix = -np.inf                    # the largest score written before d, w's aside
+        for d in range(K):
+            g = np.int64(W[LEADER, d])
+            if g != d and d < w:            # after w: w's score is above every other bound
+                if prefix > _group_ub(W, g, budget):
+                    b_other = min(b_other, _group_hit(W, g, prefix))
+                else:
+                    for j in range(d):
+                        h = np.int64(W[LEADER, j])
+                        if h != g:
+                            if _group_ub(W, h, budget) < W[GLB, g]:
+                                b_other = min(b_other, _group_hit(W, h, W[GLB, g]))
+                            elif _group_ub(W, g, budget) < W[GLB, h]:
+                                b_other = min(b_other, _group_hit(W, g, W[GLB, h]))
+                            else:
+                                W[WIN_ARM, 0] = -1.0
+                                return
+            if d != w:
+                prefix = max(prefix, W[GLB, g])
+    b1 = min(budget + 0.5 * (b_win - budget), budget + 0.9 * (b_other - budget))
+    if not b1 > budget:
+        W[WIN_ARM, 0] = -1.0
+        return
+    # the last t of the window, and the conditions checked again at its budget
+    shift = c * np.log(np.log(max(t, 3))) if c != 0.0 else 0.0   # c ln ln t1 is at least this
+    t1 = np.floor(min(np.exp(b1 - shift), 1e15))
+    while t1 > t and _budget(t1, c) > b1:
+        t1 -= 1.0
+    b1 = _budget(t1, c)
+    U = -np.inf
+    for g in range(K):
+        if g != w and np.int64(W[LEADER, g]) == g:
+            U = max(U, _group_ub(W, g, b1))
+    if not (U < _TIE_PRONE and U < L):
+        W[WIN_ARM, 0] = -1.0
+        return
+    if groups:
+        prefix = -np.inf
+        for d in range(K):
+            g = np.int64(W[LEADER, d])
+            if g != d and d < w and not prefix > _group_ub(W, g, b1):
+                for j in range(d):
+                    h = np.int64(W[LEADER, j])
+                    if h != g and not (_group_ub(W, h, b1) < W[GLB, g] or _group_ub(W, g, b1) < W[GLB, h]):
+                        W[WIN_ARM, 0] = -1.0
+                        return
+            if d != w:
+                prefix = max(prefix, W[GLB, g])
+    W[WIN_T1, 0], W[WIN_U, 0], W[WIN_MAXN, 0] = t1, U, maxn
+
+
 @njit(cache=True)
 def index(state, t, params, out):
     # the work happens in a function of plain arrays: unpacking the state tuple inside code
@@ -239,17 +414,29 @@ def index(state, t, params, out):
 @njit(cache=True)
 def _index(W, t, c, out):
     K = out.shape[0]
-    budget = np.log(max(t, 1))
-    if t >= 3:
-        budget += c * np.log(np.log(t))
+    budget = _budget(t, c)
     if W[MEMO_CHANGED, 0] == 0.0 and W[MEMO_T, 0] == t:
         # the same round: the memoised scores, with the pruned arms solved now
         for a in range(K):
             if W[EXACT, a] == 0.0:
                 _solve(W, a, budget)
+                W[WIN_ARM, 0] = -1.0           # scores exact at this t: no window past it
             out[a] = W[SCORE, a]
         return
     W[MEMO_T, 0], W[MEMO_CHANGED, 0] = t, 0.0
+    w = np.int64(W[WIN_ARM, 0])
+    if w >= 0:
+        # the window of the last certified verdict: only its winner was pulled since (see
+        # _update), so it wins alone if its fresh lower bound is above the others' bound U
+        if t <= W[WIN_T1, 0]:
+            n = W[COUNT, w]
+            lb = _fresh_lower(W[MEAN, w], budget / n)
+            if lb > W[WIN_U, 0]:
+                W[SCORE, w] = lb
+                for a in range(K):
+                    out[a] = W[SCORE, a]
+                return
+        W[WIN_ARM, 0] = -1.0
     if budget <= 0.0:                          # every index equals its mean: no pruning
         for a in range(K):
             out[a] = _solve(W, a, budget) if W[COUNT, a] > 0 else np.inf
@@ -257,7 +444,9 @@ def _index(W, t, c, out):
             W[SCORE, a] = out[a]
         return
     if _certified(W, budget, out):
+        _open_window(W, t, c, budget)
         return
+    W[WIN_ARM, 0] = -1.0
     # 1. bounds of every arm, then of every group of arms with equal statistics (a group is
     #    named by its first arm; an arm alone is a group of one)
     for a in range(K):
@@ -299,16 +488,21 @@ def _index(W, t, c, out):
             low = max(low, q)
     # 5. ties at the second and later arms of a group: there the engine draws a random number
     #    iff no earlier arm has a larger index. Unless an earlier lower bound is above the
-    #    group's upper bound, every earlier group must compare with this one the same way
-    #    written as exactly; solve until they do
+    #    group's upper bound, or the group's lower bound above every earlier upper bound of
+    #    another group, every earlier group must compare with this one the same way written as
+    #    exactly; solve until they do
     changed = True
     while changed:
         changed = False
         prefix = -np.inf
+        hi1, hi1_group, hi2 = -np.inf, -1, -np.inf    # the largest upper bounds so far, of two groups
         for d in range(K):
             g = np.int64(W[LEADER, d])
+            solved = W[SOLVED, g] > 0.0
             if g != d:
-                if not prefix > (W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]):
+                others_hi = hi2 if hi1_group == g else hi1
+                if not (prefix > (W[VALUE, g] if solved else W[GUB, g])
+                        or (W[VALUE, g] if solved else W[GLB, g]) > others_hi):
                     for j in range(d):
                         h = np.int64(W[LEADER, j])
                         if h != g and not _consistent(W, g, h):
@@ -318,6 +512,13 @@ def _index(W, t, c, out):
                                 top = max(top, _solve_group(W, h, budget))
                             changed = True
             prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
+            hi = W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]
+            if g == hi1_group:
+                hi1 = max(hi1, hi)
+            elif hi > hi1:
+                hi1, hi1_group, hi2 = hi, g, hi1
+            else:
+                hi2 = max(hi2, hi)
     # 6. the group with the largest lower bound: the sole possible winner when every other
     #    index is below that bound (written as its lower bound), or a group like the others
     if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
@@ -348,6 +549,14 @@ def _update(W, arm, reward):
     W[SUM, arm] += reward
     W[MEAN, arm] = W[SUM, arm] / W[COUNT, arm]
     n, s = W[COUNT, arm], W[SUM, arm]
+    W[TAN_A, arm] = np.inf
+    W[LOWER, arm] = -np.inf
+    W[MEMO_CHANGED, 0] = 1.0
+    if W[WIN_ARM, 0] == arm:
+        if not had_twins and n > W[WIN_MAXN, 0]:
+            return          # the window's winner, alone and counted more than any other arm: no group
+    else:
+        W[WIN_ARM, 0] = -1.0                  # another arm was pulled: the window closes
     K = W.shape[1]
     # the group of equal statistics the arm joins (usually none: one scan without writes)
     same, first_new = 0.0, arm
@@ -372,9 +581,8 @@ def _update(W, arm, reward):
         for b in range(K):
             if (W[COUNT, b] == old_n) & (W[SUM, b] == old_s) & (b != arm):
                 W[LEADER, b] = first_old
-    W[TAN_A, arm] = np.inf
-    W[LOWER, arm] = -np.inf
-    W[MEMO_CHANGED, 0] = 1.0
+    if same > 0.0:
+        W[WIN_ARM, 0] = -1.0                  # the winner joined a group: it ties
 
 
 def _requires(instance):
