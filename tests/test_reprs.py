@@ -5,7 +5,6 @@ import base64
 import io
 import re
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +36,9 @@ def pngs(page):
             for data in re.findall(r'src="data:image/png;base64,([^"]+)"', page)]
 
 
-def timed_html(obj):
-    obj._repr_html_()  # first call may import matplotlib's pieces
-    start = time.perf_counter()
-    page = obj._repr_html_()
-    return page, time.perf_counter() - start
+def html(obj):
+    """The HTML view (its speed is reported in the README, not asserted: no timed tests)."""
+    return obj._repr_html_()
 
 
 def shows_final_intervals(page, summary, metric):
@@ -50,7 +47,7 @@ def shows_final_intervals(page, summary, metric):
 
 
 def test_result_html_has_settings_intervals_and_a_curve(result):
-    page, seconds = timed_html(result)
+    page = html(result)
     for text in ("thompson", INST.name, "horizon", "300", "runs", "15", "95% CI low"):
         assert text in page
     assert shows_final_intervals(page, result.summary(), "regret")
@@ -59,7 +56,6 @@ def test_result_html_has_settings_intervals_and_a_curve(result):
     image.load()
     assert image.format == "PNG" and 200 <= image.width <= 600 and 150 <= image.height <= 400
     assert len(page) < 60_000
-    assert seconds < 1.0  # about 0.2 s here; generous for a shared CI machine
 
 
 def test_the_repr_does_not_use_pyplot(result):
@@ -73,11 +69,11 @@ def test_the_repr_does_not_use_pyplot(result):
 def test_learner_result_reprs(learner):
     text = repr(learner)
     assert "\n" not in text and text.startswith("LearnerResult(GRPO+ucb_con") and "solved" in text
-    page, seconds = timed_html(learner)
+    page = html(learner)
     assert "ucb_con" in page and "steps" in page
     assert shows_final_intervals(page, learner.summary(), "solved")
     assert "more metrics" in page  # the unlabelled metrics are counted, not listed
-    assert len(pngs(page)) == 1 and seconds < 1.0
+    assert len(pngs(page)) == 1
 
 
 def test_instance_html_is_bounded_by_outcomes():
@@ -98,11 +94,11 @@ def test_results_folder_and_cell_reprs(tmp_path):
                     '[instance]\ngenerator = "needle"\nK = [4, 8]\nm = 2\n[[agent]]\nname = "ucb1"\n')
     run(load_experiment(path), tmp_path / "out", workers=1, progress=False)
     sweep = bandits.load(tmp_path / "out")
-    page, seconds = timed_html(sweep)
+    page = html(sweep)
     assert "small" in page and "2 of 2 finished" in page and "swept" in page and "more cells" not in page
     cell = sweep.cells[0]
     assert shows_final_intervals(page, cell.summary(), "regret")
-    assert len(pngs(page)) == 1 and seconds < 1.0
+    assert len(pngs(page)) == 1
     cell_page = cell._repr_html_()
     assert cell.key in cell_page and shows_final_intervals(cell_page, cell.summary(), "regret")
     assert len(pngs(cell_page)) == 1
@@ -131,14 +127,13 @@ def fake_sweep(cells=500, runs=4, checkpoints=50):
     return SweepResults(Path("results/big"), config, pd.concat(frames, ignore_index=True), results, [])
 
 
-def test_a_500_cell_sweep_shows_a_bounded_page_quickly():
+def test_a_500_cell_sweep_shows_a_bounded_page():
     sweep = fake_sweep()
-    page, seconds = timed_html(sweep)
+    page = html(sweep)
     assert f"and {500 - _html.MAX_ROWS} more cells" in page
     assert page.count("<tr>") <= _html.MAX_ROWS + 10  # the cells shown, the header, the settings
     assert f"first {_html.MAX_CURVES} of 500 cells" in page and len(pngs(page)) == 1
     assert len(page) < 80_000
-    assert seconds < 1.0
     assert "\n" not in repr(sweep)
 
 

@@ -3,7 +3,7 @@
 Each arm once, then ``argmax_a max{q in [mean_a, 1] : N_a kl(mean_a, q) <= ln t + c ln ln t}``
 with ``kl`` the Bernoulli Kullback-Leibler divergence; ``ln ln t`` is taken as 0 for ``t < 3``.
 The upper bound is found by Newton's method started from an upper bound of the root (Pinsker's
-bound, or a tighter one, see :func:`_newton_start`), so the iterates decrease to it; it stops on a
+bound, or a tighter one, see ``_newton_start``), so the iterates decrease to it; it stops on a
 proved bracket of width 1e-13 in ``q`` (:func:`kl_upper_with_kl`); rewards must lie in [0, 1].
 
 Pruning. A Newton solve costs a few logarithms per iteration, and most arms cannot win, so
@@ -98,7 +98,7 @@ def kl_upper_with_kl(p, level):
     on its iteration limit).
 
     Newton's method on ``f(q) = kl(p, q) - level``, convex and increasing on [p, 1), from an upper
-    bound of the root (:func:`_newton_start`): every iterate stays above the root. Once a step
+    bound of the root (``_newton_start``): every iterate stays above the root. Once a step
     predicts the next error below ``_Q_TOL`` (error ~ step^2 f'' / (2 f')), the bracket is proved:
     if ``f(q - _Q_TOL) <= 0`` the root lies in ``[q - _Q_TOL, q]`` and q is returned (with ``level``
     as its divergence, exact to ``_Q_TOL`` times the slope); else ``q - _Q_TOL`` is a better point
