@@ -35,18 +35,27 @@ def new_penalty_state(K, m):
 
 @njit(cache=True, inline="always")
 def penalise(scores, lam_over_n, control, pen, n_touched):
-    """Lower each choice's score by ``lam / n`` times its expected collisions with the round so far."""
+    """Lower each choice's score by ``lam / n`` times its expected collisions with the round so far.
+
+    The control is tested once, not per choice, and a round with nothing predicted yet (its first
+    pull) costs nothing.
+    """
     K = pen.shape[0] - 3
+    if control == 1:
+        for c in range(scores.shape[0]):
+            scores[c] -= lam_over_n * pen[K + 1, c]
+        return
+    if n_touched == 0:
+        return
     for c in range(scores.shape[0]):
-        cost = 0.0
-        if control == 1:
-            cost = pen[K + 1, c]
-        elif pen[K, c] > 0:
+        pulls = pen[K, c]
+        if pulls > 0:
+            cost = 0.0
             for i in range(n_touched):
                 o = int(pen[K + 2, i])
                 cost += pen[c, o] * pen[K + 1, o]
-            cost /= pen[K, c]
-        scores[c] -= lam_over_n * cost
+            cost /= pulls
+            scores[c] -= lam_over_n * cost
 
 
 @njit(cache=True, inline="always")
