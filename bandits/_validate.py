@@ -12,7 +12,7 @@ import functools
 import inspect
 import math
 import numbers
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 
@@ -124,9 +124,8 @@ def declared(**params: Param) -> Callable[[Callable], Callable]:
         missing = set(signature.parameters) ^ set(params)
         if missing:
             raise TypeError(f"{fn.__name__}: declare exactly its keyword parameters (differ: {sorted(missing)})")
-        full = {name: Param(**{**param.__dict__, "default": (REQUIRED if p.default is inspect.Parameter.empty
-                                                              else p.default)})
-                for (name, p), param in zip(signature.parameters.items(), (params[n] for n in signature.parameters))}
+        full = {name: replace(params[name], default=REQUIRED if p.default is inspect.Parameter.empty else p.default)
+                for name, p in signature.parameters.items()}
 
         @functools.wraps(fn)
         def checked(**kwargs):

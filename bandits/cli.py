@@ -191,7 +191,7 @@ def _paper_code(folder: Path):
 
 def _list(args) -> int:
     from .agents import registered
-    from .experiment import TOML_GENERATORS
+    from .experiment import TOML_GENERATORS, TOML_QUESTION_GENERATORS
 
     print("agents (any agent also takes lam >= 0, the batch penalty):")
     for name, spec in registered().items():
@@ -199,7 +199,6 @@ def _list(args) -> int:
         control = "outcome control" if spec.control == "outcome" else "arm control"
         print(f"  {name:24s} {params:22s} {control}")
     from ._validate import REQUIRED
-    from .rl import GENERATORS as QUESTION_GENERATORS
     from .rl.learner import SETTINGS
 
     def generators(title, table):
@@ -216,7 +215,7 @@ def _list(args) -> int:
 
     generators("instance generators ([instance] generator = ...):", TOML_GENERATORS)
     generators("question generators ([questions] generator = ..., for policy-gradient learners):",
-               {k: v for k, v in QUESTION_GENERATORS.items() if k != "from_arrays"})
+               TOML_QUESTION_GENERATORS)
     print("learner settings ([[learner]]):")
     for name, p in SETTINGS.items():
         print(f"  {name:24s} default {p.default!r:10s} {p.describe():28s} {p.doc}")

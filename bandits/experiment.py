@@ -86,22 +86,33 @@ def _default_name(source: str) -> str:
 
 
 class _TomlGenerators(Mapping):
-    """The instance generators an experiment file may name: every registered one (built-in or
-    added with :func:`bandits.instances.define_generator`) except ``from_arrays``, read live."""
+    """The generators an experiment file may name: every registered one (built-in or added with
+    :func:`bandits.instances.define_generator`) except ``from_arrays`` (arrays are not TOML), read
+    live from ``registry()``."""
+
+    def __init__(self, registry):
+        self._registry = registry
 
     def __getitem__(self, name):
         if name == "from_arrays":
             raise KeyError(name)
-        return instances.GENERATORS[name]
+        return self._registry()[name]
 
     def __iter__(self):
-        return (name for name in instances.GENERATORS if name != "from_arrays")
+        return (name for name in self._registry() if name != "from_arrays")
 
     def __len__(self):
         return sum(1 for _ in self)
 
 
-TOML_GENERATORS = _TomlGenerators()
+def _question_generators():
+    from .rl.questions import GENERATORS  # imported when needed: the learners load their kernels
+
+    return GENERATORS
+
+
+TOML_GENERATORS = _TomlGenerators(lambda: instances.GENERATORS)
+TOML_QUESTION_GENERATORS = _TomlGenerators(_question_generators)
 
 
 class ExperimentError(ValueError):
@@ -430,13 +441,11 @@ def _where(params: dict) -> str:
 
 
 def _learner_cells(raw, sweep, fail, max_cells):
-    from .rl import GENERATORS
     from .rl.learner import SETTINGS, check_settings
 
-    toml_generators = {k: v for k, v in GENERATORS.items() if k != "from_arrays"}
-    generator, questions = _generator(raw["questions"], "questions", toml_generators, fail)
+    generator, questions = _generator(raw["questions"], "questions", TOML_QUESTION_GENERATORS, fail)
     try:
-        GENERATORS[generator](**questions)
+        TOML_QUESTION_GENERATORS[generator](**questions)
     except (TypeError, ValueError) as exc:
         fail("questions", str(exc))
     learners = raw["learner"]

@@ -248,10 +248,11 @@ def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int
 
     params = spec.prepare(instance, agent.params)
     env = engine.environment(instance, spec.control, spec.each_once)
-    key = content_key(instance.fingerprint(), repr(sorted(agent.describe().items())).encode(),
+    fingerprint = instance.fingerprint()
+    key = content_key(fingerprint, repr(sorted(agent.describe().items())).encode(),
                       f"{horizon}|{batch}".encode())
     seeds = run_seeds(seed, key, runs)                                 # the agent's stream: the whole cell
-    tapes = env_seeds(seed, content_key(instance.fingerprint()), runs)  # the environment's: seed, instance, run
+    tapes = env_seeds(seed, content_key(fingerprint), runs)  # the environment's: seed, instance, run
     out = np.zeros((runs, len(engine.NAMES), len(points)))
     loop = engine.runner(spec)
 

@@ -190,6 +190,24 @@ def ascend(u, v, w, phi, x, param, eta, grad):
             w[x, phi[x, a]] += eta * grad[a]
 
 
+@njit(cache=True, inline="always")
+def sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards):
+    """Draw a group of ``arms.shape[0]`` samples from the policy on question ``x``: the arms, their
+    answers and rewards 1{answer correct} (``pi`` is left holding the policy)."""
+    K = phi.shape[1]
+    logits(u, v, w, phi, x, param, theta)
+    softmax_with_base(pi0, theta, pi)
+    total = 0.0
+    for a in range(K):
+        total += pi[a]
+        cdf[a] = total
+    for i in range(arms.shape[0]):
+        a = min(np.searchsorted(cdf, np.random.random() * total, side="right"), K - 1)
+        arms[i] = a
+        outcomes[i] = phi[x, a]
+        rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
+
+
 @njit(cache=True)
 def answer_distribution(pi, phi_x, out):
     out[:] = 0.0
@@ -285,17 +303,7 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             k += 1
         for step in range(1, steps + 1):
             x = np.random.randint(X)
-            logits(u, v, w, phi, x, param, theta)
-            softmax_with_base(pi0, theta, pi)
-            total = 0.0
-            for a in range(K):
-                total += pi[a]
-                cdf[a] = total
-            for i in range(n):
-                a = min(np.searchsorted(cdf, np.random.random() * total, side="right"), K - 1)
-                arms[i] = a
-                outcomes[i] = phi[x, a]
-                rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
+            sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
             if reward == 1:
                 pkpo_rewards(rewards, k_reward, shaped)
             else:

@@ -618,17 +618,7 @@ def train_with_covariance(seeds, phi, pi0, m, n, eta, c, b0, kind, param, steps,
             k += 1
         for step in range(1, steps + 1):
             x = np.random.randint(X)
-            L.logits(u, v, w, phi, x, param, theta)
-            L.softmax_with_base(pi0, theta, pi)
-            total = 0.0
-            for a in range(K):
-                total += pi[a]
-                cdf[a] = total
-            for i in range(n):
-                a = min(np.searchsorted(cdf, np.random.random() * total, side="right"), K - 1)
-                arms[i] = a
-                outcomes[i] = phi[x, a]
-                rewards[i] = 1.0 if outcomes[i] == 0 else 0.0
+            L.sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
             L.grpo_advantage(rewards, adv)
             L.exploration(kind, outcomes, counts[x], c, b0, terms)
             adv += terms
