@@ -22,7 +22,7 @@ from .instances import Instance
 from .seeding import content_key, env_seeds, resolve_seed, run_seeds
 from .stats import tidy_summary
 
-__all__ = ["simulate", "Result", "MetricArrays", "default_checkpoints", "resolve_checkpoints", "estimate_bytes"]
+__all__ = ["simulate", "Result", "default_checkpoints", "estimate_bytes"]
 
 
 class MetricArrays:
