@@ -99,18 +99,32 @@ class Param:
 def check_params(given: dict, params: dict, owner: str, prefix: str = "") -> dict:
     """``given`` checked against the declarations ``params``: unknown names refused, missing
     required ones named, defaults filled in (in declaration order)."""
-    unknown = sorted(set(given) - set(params))
+    unknown, missing = name_problems(given, params)
     if unknown:
         raise ValueError(f"{owner} has no parameter {unknown[0]!r} (its parameters: {', '.join(params) or 'none'})")
-    values = {}
-    for name, param in params.items():
-        if name not in given:
-            if param.default is REQUIRED:
-                raise ValueError(f"{prefix}{name} is missing: {owner} needs it")
-            values[name] = param.default
-        else:
-            values[name] = param.check(given[name], f"{prefix}{name}")
-    return values
+    if missing:
+        raise ValueError(f"{prefix}{missing[0]} is missing: {owner} needs it")
+    return {name: param.check(given[name], f"{prefix}{name}") if name in given else param.default
+            for name, param in params.items()}
+
+
+def name_problems(given, params: dict) -> tuple[list, list]:
+    """The names in ``given`` that ``params`` does not declare (sorted), and the required names of
+    ``params`` that ``given`` lacks (in declaration order): the one rule for parameter names, used
+    by :func:`check_params` and by the experiment parser (which checks names before values)."""
+    unknown = sorted(set(given) - set(params))
+    missing = [name for name, param in params.items() if param.default is REQUIRED and name not in given]
+    return unknown, missing
+
+
+def signature_params(fn: Callable) -> dict:
+    """``fn``'s declared parameters (``fn.params``, see :func:`declared`), or, for a function
+    declared without them, its keyword parameters with their defaults (unchecked values)."""
+    declared_params = getattr(fn, "params", None)
+    if declared_params:
+        return dict(declared_params)
+    return {name: Param(REQUIRED if p.default is inspect.Parameter.empty else p.default)
+            for name, p in inspect.signature(fn).parameters.items()}
 
 
 def declared(**params: Param) -> Callable[[Callable], Callable]:

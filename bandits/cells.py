@@ -22,14 +22,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import warnings
 from dataclasses import dataclass
 
+from . import engine
 from ._version import __version__
 from .agents.base import Agent
 from .instances import TOML_GENERATORS
+from .rl.learner import METRICS as LEARNER_METRICS
 from .rl.learner import learner_label, train
 from .rl.questions import GENERATORS as QUESTION_GENERATORS
+from .rules import runs_problem
 from .simulate import simulate
 
 __all__ = ["Cell", "BanditCell", "LearnerCell", "CELL_TYPES", "compute_cell", "cell_columns"]
@@ -39,6 +43,7 @@ class Cell:
     """What every cell type provides (see the module docstring)."""
 
     kind: str = ""
+    metrics: tuple = ()     # the names of the metrics a cell of this type records
 
     def describe(self) -> dict:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -75,6 +80,7 @@ class BanditCell(Cell):
     checkpoints: object     # a count, or a tuple of pull counts
 
     kind = "bandit"
+    metrics = engine.NAMES
 
     def describe(self) -> dict:
         return {"kind": self.kind, "generator": self.generator, "instance": dict(self.instance_params),
@@ -85,8 +91,10 @@ class BanditCell(Cell):
     @staticmethod
     def compute(desc: dict) -> dict:
         instance = TOML_GENERATORS[desc["generator"]](**desc["instance"])
-        with warnings.catch_warnings():  # the experiment file was checked (and warned about) already
-            warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
+        problem = runs_problem(desc["runs"])  # noted already by the experiment file (the same rule)
+        with warnings.catch_warnings():
+            if problem:
+                warnings.filterwarnings("ignore", message=re.escape(problem), category=UserWarning)
             res = simulate(instance, desc["agent"], horizon=desc["horizon"], runs=desc["runs"], seed=desc["seed"],
                            batch=desc["batch"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
                            progress=False, lam=desc["lam"], **desc["agent_params"])
@@ -112,6 +120,7 @@ class LearnerCell(Cell):
     checkpoints: object
 
     kind = "learner"
+    metrics = LEARNER_METRICS
 
     def describe(self) -> dict:
         return {"kind": self.kind, "generator": self.generator, "instance": dict(self.instance_params),

@@ -35,17 +35,15 @@ An experiment with ``[questions]`` and ``[[learner]]`` tables instead of ``[inst
 from __future__ import annotations
 
 import hashlib
-import inspect
 import itertools
 import json
 import math
-import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from ._validate import REQUIRED, Param
+from ._validate import REQUIRED, Param, name_problems, signature_params
 from ._version import __version__
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
@@ -54,6 +52,8 @@ from .expressions import ExpressionError, evaluate, is_expression, names_in
 from .instances import TOML_GENERATORS
 from .rl.learner import SETTINGS, check_settings
 from .rl.questions import TOML_GENERATORS as TOML_QUESTION_GENERATORS
+from .rules import (NAME_PATTERN, check_checkpoints, check_name, checkpoint_count, instance_size, is_plain,
+                    round_problem, runs_problem)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,7 +62,6 @@ else:  # pragma: no cover
 
 SWEEPABLE = ("horizon", "batch")
 CELL_LIMIT = 10_000   # more cells than this need --yes (max_cells=None in Python)
-NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 #: The ``[sweep]`` fields of each kind of experiment, declared once (numbers checked by :class:`Param`).
 SWEEP_FIELDS = {
@@ -85,7 +84,7 @@ SECTIONS = {"bandit": {"sweep": dict, "instance": dict, "agent": list},
 def _default_name(source: str) -> str:
     """The file's stem, or ``experiment`` for a table given in Python (``from_dict``)."""
     stem = Path(source).stem
-    return stem if NAME_PATTERN.fullmatch(stem) else "experiment"
+    return stem if is_plain(stem) else "experiment"
 
 
 class ExperimentError(ValueError):
@@ -132,14 +131,6 @@ def load(path: str | Path, quick: bool = False, max_cells: int | None = CELL_LIM
     except tomllib.TOMLDecodeError as exc:
         raise ExperimentError(f"{path}: not valid TOML: {exc}") from None
     return from_dict(raw, source=str(path), quick=quick, max_cells=max_cells)
-
-
-def check_name(name: object, fail: Callable[[str, str], NoReturn]) -> None:
-    """A sweep name is a plain file name (it names the results folder and the figures)."""
-    if not isinstance(name, str):
-        fail("sweep.name", f"must be a string, got {name!r}")
-    if not NAME_PATTERN.fullmatch(name) or name.strip(".") == "":
-        fail("sweep.name", f"must be a plain name (letters, digits, _ . + -; no path), got {name!r}")
 
 
 def _check_cell_count(count: int, max_cells, fail) -> None:
@@ -211,12 +202,13 @@ def _sweep(table: dict, kind: str, source: str, fail) -> tuple[dict, str]:
         for value in values:
             _checked(param, value, f"sweep.{key}", source)
     sweep.setdefault("name", _default_name(source))
-    check_name(sweep["name"], fail)
+    _rule(check_name, sweep["name"], "sweep.name:", fail=fail)
     sweep.setdefault("checkpoints", DEFAULT_CHECKPOINTS[kind])
     length = "horizon" if kind == "bandit" else "steps"
     lengths = sweep[length] if isinstance(sweep[length], list) else [sweep[length]]
-    sweep["checkpoints"] = _check_checkpoints(sweep["checkpoints"], length, min(lengths), 1 if kind == "bandit" else 0,
-                                              fail)
+    checked = _rule(check_checkpoints, sweep["checkpoints"], min(lengths), low=1 if kind == "bandit" else 0,
+                    name="sweep.checkpoints:", length_name=length, fail=fail)
+    sweep["checkpoints"] = checked if isinstance(checked, int) else sweep["checkpoints"]
     return sweep, description
 
 
@@ -239,17 +231,14 @@ def _checked(param: Param, value, field: str, source: str):
         raise ExperimentError(f"{source}: {exc}") from None
 
 
-def _check_checkpoints(value, length: str, shortest: int, low: int, fail):
-    """A count of log-spaced checkpoints, or a list of pull (step) counts in [low, shortest length]."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        if value < 1:
-            fail("sweep.checkpoints", f"must be a count >= 1 or a list of counts, got {value}")
-        return value
-    if not (isinstance(value, list) and value and all(isinstance(c, int) and not isinstance(c, bool) for c in value)):
-        fail("sweep.checkpoints", f"must be a count >= 1 or a non-empty list of integer counts, got {value!r}")
-    if min(value) < low or max(value) > shortest:
-        fail("sweep.checkpoints", f"counts must lie in [{low}, {length} = {shortest}], got {min(value)}..{max(value)}")
-    return value
+def _rule(check, value, *args, fail, **kwargs):
+    """A shared rule of :mod:`bandits.rules` applied to a field; its message (which starts with the
+    field's name and a colon) reported as ``SOURCE: FIELD: ...``."""
+    try:
+        return check(value, *args, **kwargs)
+    except ValueError as exc:
+        field, _, problem = str(exc).partition(": ")
+        fail(field, problem.removeprefix(" "))
 
 
 def grid(table: dict, prefix: str, fail: Callable[[str, str], NoReturn]) -> list[dict]:
@@ -280,87 +269,101 @@ def _generator(table: dict, section: str, generators, fail):
         fail(f"{section}.generator", "missing field")
     if not isinstance(name, str) or name not in generators:
         fail(f"{section}.generator", f"unknown generator {name!r} (known: {', '.join(generators)})")
-    signature = inspect.signature(generators[name]).parameters
-    for key in table:
-        if key not in signature:
-            fail(f"{section}.{key}", f"generator {name!r} has no parameter {key!r} (its parameters: "
-                                     f"{', '.join(signature)})")
-    for key, p in signature.items():
-        if p.default is inspect.Parameter.empty and key not in table:
-            fail(f"{section}.{key}", f"missing parameter of generator {name!r}")
+    params = signature_params(generators[name])
+    unknown, missing = name_problems(table, params)  # the names only: values may be lists or expressions
+    if unknown:
+        fail(f"{section}.{unknown[0]}", f"generator {name!r} has no parameter {unknown[0]!r} (its parameters: "
+                                        f"{', '.join(params)})")
+    if missing:
+        fail(f"{section}.{missing[0]}", f"missing parameter of generator {name!r}")
     return name, table
 
 
 def _bandit_cells(raw, sweep, source, fail, max_cells):
+    """The cells of a bandit experiment: every setting x instance point x agent point."""
     generator, inst = _generator(raw["instance"], "instance", TOML_GENERATORS, fail)
-    agents = raw["agent"]
+    agents = _agent_entries(raw["agent"], fail)
+    settings = {k: sweep[k] for k in SWEEPABLE}
+    agent_points = sum(grid_size({k: v for k, v in e.items() if k != "name"}) for e in agents)
+    _check_cell_count(grid_size(settings) * grid_size(inst) * agent_points, max_cells, fail)  # before expanding
+    setting_points = grid(settings, "sweep", fail)
+    for setting in setting_points:
+        problem = round_problem(setting["horizon"], setting["batch"])
+        if problem:
+            fail("sweep.batch", problem)
+    notes = [f"{source}: sweep.{note}" for note in [runs_problem(sweep["runs"])] if note]
+    checkpoints = tuple(sweep["checkpoints"]) if isinstance(sweep["checkpoints"], list) else sweep["checkpoints"]
+    cells, seen = [], set()
+    for setting in setting_points:
+        for point in grid(inst, "instance", fail):
+            for field, cell in _cells_at(generator, point, setting, agents, sweep, checkpoints, fail):
+                if cell.key in seen:
+                    fail(field, f"the same cell appears twice ({cell.agent.label} at {where(cell.instance_params)})")
+                seen.add(cell.key)
+                cells.append(cell)
+    config = {"sweep": sweep, "instance": {"generator": generator, **inst}, "agent": agents}
+    return cells, _bandit_swept(sweep, inst, agents), notes, config
+
+
+def _agent_entries(agents: list, fail) -> list:
+    """The ``[[agent]]`` tables: at least one, each with a name."""
     if not agents:
         fail("[[agent]]", "at least one agent is needed")
     for i, entry in enumerate(agents):
         if not isinstance(entry, dict) or "name" not in entry:
             fail(f"agent[{i}].name", "missing field")
-    settings = {k: sweep[k] for k in SWEEPABLE}
-    agent_points = sum(grid_size({k: v for k, v in e.items() if k != "name"}) for e in agents)
-    _check_cell_count(grid_size(settings) * grid_size(inst) * agent_points, max_cells, fail)  # before expanding
-    setting_points = grid(settings, "sweep", fail)
-    instance_points = grid(inst, "instance", fail)
-    notes = []
-    for setting in setting_points:
-        if setting["batch"] > setting["horizon"]:
-            fail("sweep.batch", f"batch = {setting['batch']} is larger than horizon = {setting['horizon']}: "
-                                "not one round would complete")
-    if sweep["runs"] < 2:
-        notes.append(f"{source}: sweep.runs = {sweep['runs']}: one run has no spread, so no confidence "
-                     "interval is computed (sem and the interval are empty)")
+    return agents
+
+
+def _cells_at(generator: str, point: dict, setting: dict, agents: list, sweep: dict, checkpoints, fail):
+    """The cells of one setting (horizon, batch) and one instance point: the instance is built once
+    (its memory checked first), then every agent point of every ``[[agent]]`` is checked on it."""
+    variables = {"T": setting["horizon"], "horizon": setting["horizon"], "n": setting["batch"],
+                 "batch": setting["batch"], "runs": sweep["runs"]}
+    params = _resolve(point, variables, "instance", fail)
+    _check_cell_memory(params, sweep["runs"], checkpoints, setting["horizon"], fail)
+    instance = _build_instance(generator, params, fail)
+    for i, entry in enumerate(agents):
+        entry = dict(entry)
+        name = entry.pop("name")
+        for apoint in grid(entry, f"agent[{i}]", fail):
+            aparams = _resolve(apoint, {**variables, **params}, f"agent[{i}]", fail)
+            try:
+                agent = make_agent(name, **aparams)
+                agent.spec.check_instance(instance)
+            except (TypeError, ValueError) as exc:
+                fail(f"agent[{i}]", str(exc))
+            yield f"agent[{i}]", BanditCell(generator, params, agent, setting["horizon"], setting["batch"],
+                                            sweep["runs"], sweep["seed"], checkpoints)
+
+
+def _build_instance(generator: str, params: dict, fail):
+    """The instance of one point, or a one-line failure naming the point."""
+    try:
+        return TOML_GENERATORS[generator](**params)
+    except (TypeError, ValueError) as exc:
+        fail("instance", f"{exc} (at {where(params)})")
+    except MemoryError:
+        fail("instance", f"out of memory building the instance (at {where(params)})")
+
+
+def _bandit_swept(sweep: dict, inst: dict, agents: list) -> list:
+    """The names of the swept values, as ``summary.csv`` names its columns."""
     swept = [k for k in SWEEPABLE if isinstance(sweep[k], list)]
     swept += [k for k in inst if isinstance(inst[k], list)]
-
-    cells, seen = [], set()
-    checkpoints = tuple(sweep["checkpoints"]) if isinstance(sweep["checkpoints"], list) else sweep["checkpoints"]
-    for setting in setting_points:
-        for point in instance_points:
-            variables = {"T": setting["horizon"], "horizon": setting["horizon"], "n": setting["batch"],
-                         "batch": setting["batch"], "runs": sweep["runs"]}
-            params = _resolve(point, variables, "instance", fail)
-            _check_cell_memory(params, sweep["runs"], checkpoints, setting["horizon"], fail)
-            try:
-                instance = TOML_GENERATORS[generator](**params)
-            except (TypeError, ValueError) as exc:
-                fail("instance", f"{exc} (at {where(params)})")
-            except MemoryError:
-                fail("instance", f"out of memory building the instance (at {where(params)})")
-            for i, entry in enumerate(agents):
-                entry = dict(entry)
-                name = entry.pop("name")
-                for apoint in grid(entry, f"agent[{i}]", fail):
-                    aparams = _resolve(apoint, {**variables, **params}, f"agent[{i}]", fail)
-                    try:
-                        agent = make_agent(name, **aparams)
-                        agent.spec.check_instance(instance)
-                    except (TypeError, ValueError) as exc:
-                        fail(f"agent[{i}]", str(exc))
-                    cell = BanditCell(generator, params, agent, setting["horizon"], setting["batch"], sweep["runs"],
-                                      sweep["seed"], checkpoints)
-                    if cell.key in seen:
-                        fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {where(params)})")
-                    seen.add(cell.key)
-                    cells.append(cell)
-    for entry in agents:  # swept agent parameters, named as summary.csv names them
+    for entry in agents:  # swept agent parameters
         for k, v in entry.items():
             column = "lam" if k == "lam" else f"agent.{k}"
             if isinstance(v, list) and column not in swept:
                 swept.append(column)
-    config = {"sweep": sweep, "instance": {"generator": generator, **inst}, "agent": agents}
-    return cells, swept, notes, config
+    return swept
 
 
 def _check_cell_memory(params: dict, runs: int, checkpoints, horizon: int, fail) -> None:
     """Refuse a cell whose metric arrays or instance cannot fit in memory (before building it)."""
-    count = len(checkpoints) if isinstance(checkpoints, tuple) else min(checkpoints, horizon) + 1
-    sizes = [params.get(k) for k in ("K", "m")]
-    K, m = (v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 for v in sizes)
+    count = checkpoint_count(checkpoints, horizon)
     try:
-        check_memory(estimate_bytes(runs, count, K, max(m, 2) if K else 0),
+        check_memory(estimate_bytes(runs, count, *instance_size(params)),
                      f"a cell ({where(params)}, runs={runs}, {count} checkpoints)")
     except ValueError as exc:
         fail("sweep", str(exc))

@@ -17,8 +17,8 @@ import pandas as pd
 from . import theory
 from ._style import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, fit_slope, plot_curves
 from .agents.base import control_of
-from .experiment import NAME_PATTERN
 from .instances import TOML_GENERATORS
+from .rules import is_plain
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -91,7 +91,7 @@ def plot_folder(folder: str | Path, out: str | Path | None = None, xscale: str =
     if unknown:
         raise ValueError(f"no metric {unknown[0]!r} in these results (there are: {', '.join(sorted(set(table.metric)))})")
     name = config["name"]
-    if not isinstance(name, str) or not _plain(name):
+    if not is_plain(name):
         raise ValueError(f"config.json: sweep name {name!r} is not a plain name")
     # panels and x axes come from the instance and sweep parameters; swept agent parameters
     # are already in the labels
@@ -259,10 +259,6 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     plt = _pyplot()
     plt.close(fig)
     return paths
-
-
-def _plain(name: str) -> bool:
-    return bool(NAME_PATTERN.fullmatch(name)) and name.strip(".") != ""
 
 
 def _fmt(value):

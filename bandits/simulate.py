@@ -19,6 +19,7 @@ from .engine.checkpoints import default_checkpoints, resolve_checkpoints
 from .engine.memory import check_memory, estimate_bytes
 from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
+from .rules import round_problem, runs_problem
 from .seeding import content_key, env_seeds, resolve_seed, run_seeds
 from .stats import tidy_summary
 
@@ -143,11 +144,9 @@ def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int
     batch = check_int(batch, "batch", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
-    if batch > horizon:
-        warnings.warn(f"batch={batch} is larger than horizon={horizon}: not one round completes, so the agent "
-                      "never learns from what it sees", stacklevel=2)
-    if runs < 2:
-        warnings.warn("runs=1: a single run has no spread, so sem and the 95% interval are NaN", stacklevel=2)
+    for problem in (round_problem(horizon, batch), runs_problem(runs)):
+        if problem:
+            warnings.warn(problem, stacklevel=2)
     points = resolve_checkpoints(checkpoints, horizon, batch)
     check_memory(estimate_bytes(runs, len(points), instance.K, instance.m),
                  f"simulate(runs={runs}, {len(points)} checkpoints)")

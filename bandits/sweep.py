@@ -45,6 +45,7 @@ from ._version import __version__
 from .cells import compute_cell
 from .engine.memory import estimate_bytes, gib
 from .experiment import Experiment, where
+from .rules import checkpoint_count, instance_size
 from .folder import CELLS, load_cell, summary_table  # load_cell: also bandits.sweep.load_cell, as before
 from .stats import CI_METHOD
 
@@ -118,16 +119,13 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     for cell in exp.cells:
         d = cell.describe()
         length = d.get("horizon", d.get("steps"))
-        count = len(d["checkpoints"]) if isinstance(d["checkpoints"], (list, tuple)) else min(d["checkpoints"],
-                                                                                             length) + 1
-        params = where(d["instance"])
+        count = checkpoint_count(d["checkpoints"], length)
         run_length = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
         lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
-                     f"{d['generator']}({params})  {run_length} runs={d['runs']} checkpoints={count}")
-        K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
-        cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
-        memory = max(memory, cell_bytes)
-        disk += 8 * d["runs"] * 4 * count
+                     f"{d['generator']}({where(d['instance'])})  {run_length} runs={d['runs']} checkpoints={count}")
+        metrics = len(cell.metrics)
+        memory = max(memory, estimate_bytes(d["runs"], count, *instance_size(d["instance"]), metrics=metrics))
+        disk += estimate_bytes(d["runs"], count, metrics=metrics)
         if cell.key not in done:
             pulls += d["runs"] * length
     workers = workers or os.cpu_count() or 1

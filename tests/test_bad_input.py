@@ -253,7 +253,7 @@ def test_batch_larger_than_horizon_and_a_single_run(tmp_path, capsys):
     assert not (tmp_path / "a").exists()
     with pytest.warns(UserWarning, match="larger than horizon"):
         bandits.simulate(bandits.instances.needle(K=4), "ucb1", horizon=10, runs=2, batch=20)
-    with pytest.warns(UserWarning, match="runs=1"):
+    with pytest.warns(UserWarning, match="runs = 1"):
         bandits.simulate(bandits.instances.needle(K=4), "ucb1", horizon=10, runs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 import sys
+import dataclasses
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 import numpy as np
 
-from .._validate import Param, check_real
+from .._validate import Param, check_params, check_real
 
 CONTROLS = ("arm", "outcome")
 _REGISTRY: dict[str, "AgentSpec"] = {}
@@ -68,12 +69,9 @@ class AgentSpec:
         return Agent(self, self.resolve(params))
 
     def resolve(self, given: dict) -> dict:
-        """Defaults filled in, every value validated; unknown names refused."""
-        unknown = sorted(set(given) - set(self.params))
-        if unknown:
-            known = ", ".join(self.params) or "none"
-            raise ValueError(f"agent {self.name!r} has no parameter {unknown[0]!r} (its parameters: {known})")
-        return {k: p.check(given.get(k, p.default), f"{self.name}.{k}") for k, p in self.params.items()}
+        """Defaults filled in, every value validated; unknown names refused (:func:`check_params`,
+        the rule of generators and learners too)."""
+        return check_params(given, self.params, f"agent {self.name!r}", prefix=f"{self.name}.")
 
     def prepare(self, instance: Instance, values: dict) -> np.ndarray:
         """The float64 ``params`` array the compiled functions receive for this instance."""
@@ -182,7 +180,7 @@ def define_agent(name: str, *, init: Callable, index: Callable, update: Callable
     for key, p in params.items():
         if not isinstance(p, Param):
             raise TypeError(f"parameter {key!r} of agent {name!r} must be declared with Param(...)")
-        p.check(p.default, f"{name}.{key} default")
+        params[key] = dataclasses.replace(p, default=p.check(p.default, f"{name}.{key} default"))  # as resolve gives it
     spec = AgentSpec(name=name, init=init, index=index, update=update, params=params,
                      control=control, each_once=each_once, doc=inspect.cleandoc(doc),
                      prepare_fn=prepare, requires_fn=requires, code_hash=code_hash(name, (init, index, update)))

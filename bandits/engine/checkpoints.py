@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validate import check_int
+from ..rules import check_checkpoints
 
 __all__ = ["default_checkpoints", "resolve_checkpoints"]
 
@@ -74,19 +74,15 @@ def _dense_log_points(horizon: int, count: int) -> np.ndarray:
 def resolve_checkpoints(checkpoints, length: int, batch: int = 1, *, length_name: str = "horizon",
                         low: int = 1) -> np.ndarray:
     """The checkpoints of a run of ``length`` pulls (or steps): ``None`` gives the default (about 100
-    log-spaced counts), an int that many, a list exactly those counts (each in [low, length]).
+    log-spaced counts), an int that many, a list exactly those counts (each in [low, length]), as
+    :func:`bandits.rules.check_checkpoints` checks them.
 
-    The one resolver of :func:`simulate`, :func:`bandits.rl.train` and experiment files.
+    The resolver of :func:`bandits.simulate`, :func:`bandits.rl.train` and :func:`bandits.compare`;
+    experiment files check their ``checkpoints`` with the same rule.
     """
     if checkpoints is None:
         return default_checkpoints(length, batch)
-    if isinstance(checkpoints, (int, np.integer)) and not isinstance(checkpoints, bool):
-        count = check_int(checkpoints, "checkpoints", low=1)
-        return default_checkpoints(length, batch, count)
-    arr = np.asarray(checkpoints)
-    if arr.ndim != 1 or arr.size == 0 or not np.issubdtype(arr.dtype, np.integer):
-        raise ValueError("checkpoints must be a count or a non-empty 1-D list of counts (integers)")
-    arr = np.unique(arr.astype(np.int64))
-    if arr[0] < low or arr[-1] > length:
-        raise ValueError(f"checkpoints must lie in [{low}, {length_name}={length}], got {arr[0]}..{arr[-1]}")
-    return arr
+    checked = check_checkpoints(checkpoints, length, low=low, length_name=length_name)
+    if isinstance(checked, int):
+        return default_checkpoints(length, batch, checked)
+    return checked

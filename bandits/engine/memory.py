@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import os
 
-from . import metrics
+from . import metrics as engine_metrics
 
 __all__ = ["estimate_bytes", "machine_memory", "check_memory", "gib"]
 
 
-def estimate_bytes(runs: int, checkpoints: int, K: int = 0, m: int = 0) -> int:
-    """Memory one simulation needs: the metric arrays (runs x metrics x checkpoints x 8 bytes)
-    and the instance's arrays (K x m kernel and its temporaries, per-arm state)."""
-    return 8 * runs * len(metrics.METRICS) * checkpoints + 8 * K * (4 * m + 8)
+def estimate_bytes(runs: int, checkpoints: int, K: int = 0, m: int = 0, metrics: int | None = None) -> int:
+    """Memory one simulation needs: the metric arrays (runs x metrics x checkpoints x 8 bytes; by
+    default the engine's metrics, :data:`bandits.engine.metrics.METRICS`) and the instance's arrays
+    (K x m kernel and its temporaries, per-arm state)."""
+    count = len(engine_metrics.METRICS) if metrics is None else metrics
+    return 8 * runs * count * checkpoints + 8 * K * (4 * m + 8)
 
 
 def machine_memory() -> int:
