@@ -1,12 +1,16 @@
 """One experiment model: declared parameters, one cell protocol for bandits and learners."""
 
+import inspect
 import json
+import re
 
 import numpy as np
 import pytest
 
 import bandits
-from bandits import cells, experiment, instances
+from bandits import cells, engine, experiment, instances, sweep
+from bandits.engine.memory import estimate_bytes
+from bandits.simulate import MetricArrays
 from bandits._validate import REQUIRED, Param, check_params, declared
 from bandits.rl import learner
 
@@ -55,9 +59,25 @@ def test_declared_generators_check_before_building_and_list_their_parameters():
         mine(K=3, shift=2.0)
 
 
+def restated(fn, settings: dict) -> list[str]:
+    """Where ``fn``'s keywords disagree with the declarations ``settings``: a setting it does not
+    take, or a default other than the declared one."""
+    keywords = inspect.signature(fn).parameters
+    problems = [f"{name}: not a keyword" for name in settings if name not in keywords]
+    problems += [f"{name}: default {keywords[name].default!r}, declared {p.default!r}"
+                 for name, p in settings.items() if name in keywords and keywords[name].default != p.default]
+    return problems
+
+
 def test_learner_settings_are_one_declaration():
-    assert set(learner.DEFAULTS) == set(learner.SETTINGS)
-    assert learner.check_settings({"bonus": "batch"})["group_size"] == learner.DEFAULTS["group_size"]
+    assert restated(learner.train, learner.SETTINGS) == []
+    assert restated(learner.sample_base, {"group_size": learner.SETTINGS["group_size"]}) == []
+    # the check catches a keyword restated with another default, and a setting left out
+    def retyped(questions, *, bonus="none", param="arm", group_size=8, eta=0.4, beta=0.0, c=0.2, b0=0.5,
+                advantage="whitened", reward="plain"):
+        pass
+    assert restated(retyped, learner.SETTINGS) == ["k: not a keyword", "eta: default 0.4, declared 0.5"]
+    assert learner.check_settings({"bonus": "batch"})["group_size"] == learner.SETTINGS["group_size"].default
     with pytest.raises(ValueError, match="bonus must be one of"):
         learner.check_settings({"bonus": "ucb2"})
     with pytest.raises(ValueError, match="has no parameter 'n'"):  # the old name of group_size
@@ -106,3 +126,30 @@ def test_description_is_not_part_of_the_config_hash():
     assert a.config_hash == b.config_hash and a.description == "first words"
     c = experiment.from_dict({**BANDIT, "sweep": {**BANDIT["sweep"], "runs": 4}})
     assert c.config_hash != a.config_hash
+
+def test_a_learner_result_has_the_accessors_of_every_result():
+    assert issubclass(learner.LearnerResult, MetricArrays)
+    assert not {"final", "summary", "table"} & set(vars(learner.LearnerResult))  # not written twice
+
+
+TINY_LEARNER = {"sweep": {"steps": 40, "runs": 3, "checkpoints": [10, 40]},
+                "questions": {"generator": "transfer", "X": 4, "K": 12, "m": 4, "seed": 0}, "learner": [{}]}
+TINY_BANDIT = {"sweep": {"horizon": 100, "runs": 1000, "checkpoints": 10},
+               "instance": {"generator": "needle", "K": 8, "m": 2}, "agent": [{"name": "ucb1"}]}
+
+
+def disk_of(plan_text: str) -> float:
+    number, unit = re.search(r"results about ([0-9.]+) (MiB|GiB) on disk", plan_text).groups()
+    return float(number) * (1024 if unit == "GiB" else 1)
+
+
+def test_the_dry_run_cost_counts_each_cell_types_metrics(tmp_path, monkeypatch):
+    bandit = experiment.from_dict(TINY_BANDIT)
+    runs, count = 1000, 11          # 10 log-spaced checkpoints and the horizon
+    one = estimate_bytes(runs, count, metrics=len(engine.NAMES)) / 2**20
+    assert disk_of(sweep.plan(bandit, tmp_path / "b")) == pytest.approx(one, rel=1e-2)
+    monkeypatch.setattr(cells.BanditCell, "metrics", engine.NAMES * 3)  # a cell type with 3 times the metrics
+    assert disk_of(sweep.plan(bandit, tmp_path / "b")) == pytest.approx(3 * one, rel=1e-2)
+    learners = experiment.from_dict(TINY_LEARNER)
+    expected = 8 * 3 * len(learner.METRICS) * 2  # 8 bytes x runs x metrics x 2 checkpoints
+    assert disk_of(sweep.plan(learners, tmp_path / "l")) == pytest.approx(expected / 2**20, rel=1e-2)

@@ -33,17 +33,16 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
-import pandas as pd
 from numba import njit
 
 from .._validate import Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
 from ..engine.blocks import run_in_blocks
 from ..engine.checkpoints import resolve_checkpoints
-from ..stats import tidy_summary
+from ..simulate import MetricArrays
 from .questions import Questions
 
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
@@ -331,8 +330,9 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
 # -- the Python API ------------------------------------------------------------------------
 
 @dataclass
-class LearnerResult:
-    """What :func:`train` returns: ``checkpoints`` (steps), per-run ``metrics`` (runs x checkpoints)."""
+class LearnerResult(MetricArrays):
+    """What :func:`train` returns: ``checkpoints`` (steps), per-run ``metrics`` (runs x checkpoints), and
+    the accessors of :class:`bandits.simulate.MetricArrays` (``final``, ``summary()``, ``table()``)."""
 
     questions: Questions
     settings: dict
@@ -350,14 +350,6 @@ class LearnerResult:
     def samples(self) -> np.ndarray:
         """Samples drawn at each checkpoint (steps x group size)."""
         return self.checkpoints * self.settings["group_size"]
-
-    @property
-    def final(self) -> dict:
-        return {name: values[:, -1] for name, values in self.metrics.items()}
-
-    def summary(self, level: float = 0.95) -> pd.DataFrame:
-        """Tidy table (checkpoint in steps, metric, mean, sem, ci_low, ci_high, n)."""
-        return tidy_summary(self.checkpoints, self.metrics, level)
 
     def __repr__(self) -> str:
         solved = self.metrics["solved"][:, -1]
@@ -381,7 +373,7 @@ SETTINGS = {
                     choices=REWARDS),
     "k": Param(1, "pass@k reward's k (1 <= k <= group_size)", integer=True, low=1),
 }
-DEFAULTS = {name: p.default for name, p in SETTINGS.items()}
+DEFAULTS: dict[str, Any] = {name: p.default for name, p in SETTINGS.items()}
 
 
 def learner_label(settings: dict) -> str:
@@ -410,9 +402,10 @@ def check_settings(settings: dict) -> dict:
     return settings
 
 
-def train(questions: Questions, *, bonus: str = "none", param: str = "arm", group_size: int = 8, eta: float = 0.5,
-          beta: float = 0.0, c: float = 0.2, b0: float = 0.5, advantage: str = "whitened", reward: str = "plain",
-          k: int = 1, steps: int = 2000, runs: int = 20, seed: int | None = 0,
+def train(questions: Questions, *, bonus: str = DEFAULTS["bonus"], param: str = DEFAULTS["param"],
+          group_size: int = DEFAULTS["group_size"], eta: float = DEFAULTS["eta"], beta: float = DEFAULTS["beta"],
+          c: float = DEFAULTS["c"], b0: float = DEFAULTS["b0"], advantage: str = DEFAULTS["advantage"],
+          reward: str = DEFAULTS["reward"], k: int = DEFAULTS["k"], steps: int = 2000, runs: int = 20, seed: int | None = 0,
           checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
           progress: bool | None = None) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
@@ -463,7 +456,7 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
     return LearnerResult(questions, settings, steps, runs, seed, ckpts, metrics)
 
 
-def sample_base(questions: Questions, *, group_size: int = 8, steps: int = 2000, runs: int = 20, seed: int | None = 0,
+def sample_base(questions: Questions, *, group_size: int = DEFAULTS["group_size"], steps: int = 2000, runs: int = 20, seed: int | None = 0,
                 checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
                 progress: bool | None = None) -> LearnerResult:
     """The baseline: the same number of samples drawn from pi0, without learning (eta = 0)."""
