@@ -14,7 +14,7 @@ import math
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 
 def check_real(value: object, name: str, *, low: float | None = None, high: float | None = None,
@@ -108,7 +108,7 @@ def check_params(given: dict, params: dict, owner: str, prefix: str = "") -> dic
             for name, param in params.items()}
 
 
-def name_problems(given, params: dict) -> tuple[list, list]:
+def name_problems(given: Iterable[str], params: dict) -> tuple[list, list]:
     """The names in ``given`` that ``params`` does not declare (sorted), and the required names of
     ``params`` that ``given`` lacks (in declaration order): the one rule for parameter names, used
     by :func:`check_params` and by the experiment parser (which checks names before values)."""

@@ -18,6 +18,7 @@ Parameters themselves (ranges, defaults, unknown names) are checked by
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 
@@ -29,8 +30,8 @@ __all__ = ["NAME_PATTERN", "check_checkpoints", "checkpoint_count", "instance_si
 NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 
-def check_checkpoints(value, length: int, *, low: int = 1, name: str = "checkpoints",
-                      length_name: str = "horizon"):
+def check_checkpoints(value: object, length: int, *, low: int = 1, name: str = "checkpoints",
+                      length_name: str = "horizon") -> int | np.ndarray:
     """``value`` as a count (an int >= 1) or as a sorted array of distinct counts in [low, length];
     otherwise a one-line ``ValueError`` naming ``name``."""
     if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
@@ -46,7 +47,7 @@ def check_checkpoints(value, length: int, *, low: int = 1, name: str = "checkpoi
     return arr
 
 
-def checkpoint_count(checkpoints, length: int) -> int:
+def checkpoint_count(checkpoints: Any, length: int) -> int:
     """How many checkpoints ``checkpoints`` (a count or a list) gives a run of ``length`` at most:
     the list's length, or the count (up to ``length``) plus the end, which is always read."""
     if isinstance(checkpoints, (list, tuple, np.ndarray)):
