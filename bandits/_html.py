@@ -68,7 +68,7 @@ def main_metric(names) -> str:
     return next((m for m in METRIC_LABELS if m in names), names[0])
 
 
-def final_rows(summary: pd.DataFrame, metrics=None) -> tuple[pd.DataFrame, int]:
+def last_checkpoint_rows(summary: pd.DataFrame, metrics=None) -> tuple[pd.DataFrame, int]:
     """The rows of a tidy summary at its last checkpoint: metric, checkpoint, mean, 95% interval, n.
 
     Only ``metrics`` (default: the labelled ones of :data:`bandits.plots.METRIC_LABELS`, or all when
@@ -142,7 +142,7 @@ def heading(text: str) -> str:
 def result_page(title: str, settings: dict, summary: pd.DataFrame, xlabel: str, label: str) -> str:
     """The repr of one result (a simulation, a trained learner, a cell): settings, the summary at
     the last checkpoint with 95% intervals, and the main metric's curve with its band."""
-    final, hidden = final_rows(summary)
+    final, hidden = last_checkpoint_rows(summary)
     metric = main_metric(summary.metric)
     checkpoint = summary.checkpoint.max()
     return page(title, params(settings),

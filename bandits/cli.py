@@ -11,6 +11,10 @@ Bad input, and any failure to read or write (a read-only or full disk, a file wh
 is expected, not enough memory), gets one line on stderr, ``bandits: error: ...``, and exit
 status 2; nothing is written before the whole experiment file has been validated. Ctrl-C and
 SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143.
+
+The command imports the package at start (Numba, SciPy and pandas with it), so even ``bandits
+--help`` takes about as long as ``import bandits`` (1-2 s); matplotlib's pyplot is imported only by
+the commands that draw.
 """
 
 from __future__ import annotations

@@ -369,16 +369,6 @@ def _check_cell_memory(params: dict, runs: int, checkpoints, horizon: int, fail)
         fail("sweep", str(exc))
 
 
-def _check_fields(table: dict, allowed, required, prefix: str, fail) -> None:
-    """Refuse unknown and missing fields of a table, naming the first one."""
-    for key in table:
-        if key not in allowed:
-            fail(f"{prefix}.{key}", f"unknown field (expected one of {', '.join(allowed)})")
-    for key in required:
-        if key not in table:
-            fail(f"{prefix}.{key}", "missing field")
-
-
 def _check_figure(figure: dict, experiment_kind: str, fail) -> None:
     """A ``[figure]`` table is for the code that draws the figure (``bandits reproduce DIR`` reads
     it with DIR/claims); the library only asks that it name its kind."""

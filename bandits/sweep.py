@@ -9,8 +9,9 @@ Layout of a results folder::
 
 A cell is written with a temporary name and renamed into place once complete, so a sweep
 killed at any moment (``kill -9`` included) leaves only whole cells; running the same command
-again computes the missing cells only. Each cell is an ordinary :func:`bandits.simulate` call
-whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
+again computes the missing cells only. Each cell is one call of its cell type's ``compute``
+(:mod:`bandits.cells`: :func:`bandits.simulate` for an agent on an instance, :func:`bandits.rl.train`
+for a learner), whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
 ran in one process, in a local pool or on a Dask cluster, and in whatever order.
 
 Ctrl-C (SIGINT) and SIGTERM stop a sweep at once: every cell that finished is saved, running
