@@ -30,6 +30,7 @@ import platform
 import queue
 import shutil
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -44,6 +45,7 @@ from . import __version__
 from .cells import cell_columns, compute_cell
 from .experiment import Experiment
 from .stats import CI_METHOD, tidy_summary
+from .warmup import compile_agent, compile_note
 
 CELLS = "cells"
 
@@ -161,7 +163,11 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
                 prepare_folder(exp, out, force=force)
                 todo = pending_cells(exp, out)
                 descs = [{"key": c.key, **c.describe()} for c in todo]
-                bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
+                note = compile_note([d["agent"] for d in descs if d.get("kind") == "bandit"],
+                                    1 if client is not None else (workers or os.cpu_count() or 1)) if progress else None
+                if note is not None:
+                    print(note, file=sys.stderr, flush=True)
+                bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress, note)
                 try:
                     with _executor(descs, workers, client) as execution:
                         try:
@@ -315,6 +321,11 @@ class _PoolExecution:
         ctx = multiprocessing.get_context("spawn")
         self.pool = ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx,
                                         initializer=_worker_init, initargs=(os.getpid(),))
+        # first one compile per agent, so that the agents compile in parallel and each once (the
+        # workers take tasks in order; a cold cache would otherwise have two workers compile the
+        # same agent for their first cells); with a warm cache each task only loads the loop
+        agents = sorted({d["agent"] for d in descs if d.get("kind") == "bandit"})
+        self.warm = [self.pool.submit(compile_agent, name) for name in agents] if len(agents) > 1 else []
         self.futures = [self.pool.submit(compute_cell, d) for d in descs]
         self.collected = set()
 
@@ -496,7 +507,7 @@ def _jsonable(value):
 class _Progress:
     """tqdm bar over cells with runs per second in the postfix (silent when disabled)."""
 
-    def __init__(self, total, done, runs_per_cell, enabled):
+    def __init__(self, total, done, runs_per_cell, enabled, note=None):
         self.bar = None
         self.runs_per_cell = runs_per_cell
         self.start = time.perf_counter()
@@ -504,6 +515,8 @@ class _Progress:
         if enabled:
             from tqdm.auto import tqdm
             self.bar = tqdm(total=total, initial=done, unit="cell", desc="cells", dynamic_ncols=True)
+            if note is not None:   # until the first cell ends (in Jupyter, the widget has no stderr line)
+                self.bar.set_postfix_str(note)
 
     def update(self, n):
         self.count += n
