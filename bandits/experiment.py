@@ -46,7 +46,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from . import __version__, instances
+from . import __version__, instances, rollouts
 from ._validate import REQUIRED, Param
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
@@ -111,7 +111,7 @@ def _question_generators():
     return GENERATORS
 
 
-TOML_GENERATORS = _TomlGenerators(lambda: instances.GENERATORS)
+TOML_GENERATORS = _TomlGenerators(lambda: {**instances.GENERATORS, **rollouts.GENERATORS})
 TOML_QUESTION_GENERATORS = _TomlGenerators(_question_generators)
 
 

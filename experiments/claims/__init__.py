@@ -21,6 +21,7 @@ entropy     :mod:`.grpo`             the entropy mechanism on the learner's real
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
+rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -51,12 +52,15 @@ from .pkpo import draw_pkpo
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
+from .heldout import draw_rollouts
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
            "passk": draw_passk, "pkpo": draw_pkpo}
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
+FIGURES["rollouts"] = draw_rollouts  # C6: measured on the samples of a real model (no sweep)
+MEASURED.add("rollouts")
 
 
 FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
@@ -64,6 +68,7 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
                  "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
+FIGURE_FIELDS["rollouts"] = {"fit", "expected"}
 LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
 
 
