@@ -482,8 +482,11 @@ class Rollouts:
         self.notes = notes
         self.source = source
         self.name = name or Path(source).name.split(".")[0]
-        self._groups = {q: g for q, g in samples.groupby("question", sort=False)}
-        self.ids = list(self._groups)
+        self.ids = list(pd.unique(samples["question"]))
+
+    @functools.cached_property
+    def _groups(self) -> dict:
+        return {q: g for q, g in self.samples.groupby("question", sort=False)}
 
     @classmethod
     def _build(cls, tidy, extract, equivalent, threshold, spec, origin, notes, name):
@@ -639,14 +642,14 @@ class Rollouts:
         return Rollouts(part.reset_index(drop=True), {**self.notes, "part": "bootstrap"}, self.source, self.name)
 
     def counts(self) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-        """Per question: samples n, correct samples c, and the counts of its answer classes."""
-        n, c, classes = [], [], []
-        for q in self.ids:
-            g = self._groups[q]
-            n.append(len(g))
-            c.append(int(g["correct"].sum()))
-            classes.append(g.groupby("answer", sort=False).size().to_numpy())
-        return np.array(n), np.array(c), classes
+        """Per question (in the order of :attr:`ids`): samples n, correct samples c, and the counts of
+        its answer classes."""
+        s = self.samples
+        n = s.groupby("question", sort=False).size().reindex(self.ids).to_numpy()
+        c = s.groupby("question", sort=False)["correct"].sum().reindex(self.ids).to_numpy().astype(np.int64)
+        sizes = s.groupby(["question", "answer"], sort=False).size()
+        by_question = {q: g.to_numpy() for q, g in sizes.groupby(level=0, sort=False)}
+        return n, c, [by_question[q] for q in self.ids]
 
     def answer_space(self) -> pd.DataFrame:
         """One row per question: ``samples``, ``distinct_answers`` (the no-answer class counts as one),
@@ -654,16 +657,17 @@ class Rollouts:
         pi0's probability of the correct class), ``no_answer`` and Chao1's estimate of the distinct
         answers more samples would reveal, ``chao1`` with its 95% interval ``chao1_low``,
         ``chao1_high`` (:func:`chao1`)."""
-        rows = []
-        for q in self.ids:
-            g = self._groups[q]
-            counts = g.groupby("answer", sort=False).size().to_numpy()
-            estimate, low, high = chao1(counts)
-            traces = g["completion"].astype(str).nunique() if g["completion"].notna().all() else len(g)
-            rows.append({"question": q, "samples": len(g), "distinct_answers": len(counts),
-                         "distinct_traces": int(traces), "p_correct": float(g["correct"].mean()),
-                         "no_answer": int((g["answer"] == NO_ANSWER).sum()),
-                         "chao1": estimate, "chao1_low": low, "chao1_high": high})
+        n, c, classes = self.counts()
+        s = self.samples
+        texts = s["completion"].astype(str).where(s["completion"].notna(), None)
+        traces = texts.groupby(s["question"], sort=False).nunique().reindex(self.ids).to_numpy()
+        whole = s["completion"].notna().groupby(s["question"], sort=False).all().reindex(self.ids).to_numpy()
+        no_answer = (s["answer"] == NO_ANSWER).groupby(s["question"], sort=False).sum().reindex(self.ids).to_numpy()
+        chao = np.array([chao1(k) for k in classes])
+        rows = {"question": self.ids, "samples": n, "distinct_answers": [len(k) for k in classes],
+                "distinct_traces": np.where(whole, traces, n).astype(np.int64), "p_correct": c / n,
+                "no_answer": no_answer.astype(np.int64), "chao1": chao[:, 0], "chao1_low": chao[:, 1],
+                "chao1_high": chao[:, 2]}
         return pd.DataFrame(rows)
 
 
@@ -739,15 +743,16 @@ def pass_at_k_plugin(c, n, k) -> np.ndarray:
     return 1.0 - (1.0 - p) ** k
 
 
-def expected_distinct(counts, k: int) -> float:
+def expected_distinct(counts, k):
     """The mean number of distinct classes in ``k`` samples drawn without replacement from a sample
     with these class counts (rarefaction): ``sum_j 1 - C(n - c_j, k) / C(n, k)``; for ``k <= n`` an
-    unbiased estimate of the expected distinct answers in ``k`` fresh draws."""
+    unbiased estimate of the expected distinct answers in ``k`` fresh draws. ``k`` may be an array."""
     counts = np.asarray(counts, dtype=float)
     n = counts.sum()
-    if k > n:
-        raise ValueError(f"k = {k} is more than the {int(n)} samples")
-    return float(np.sum(pass_at_k_unbiased(counts, n, k)))
+    if np.max(k) > n:
+        raise ValueError(f"k = {np.max(k)} is more than the {int(n)} samples")
+    values = pass_at_k_unbiased(counts, n, k).sum(axis=-1)
+    return float(values) if np.ndim(values) == 0 else values
 
 
 def discovery(counts, ks, model: str = "chao") -> np.ndarray:
@@ -764,20 +769,20 @@ def discovery(counts, ks, model: str = "chao") -> np.ndarray:
     counts = np.asarray(counts, dtype=float)
     counts = counts[counts > 0]
     n, s = counts.sum(), float(len(counts))
-    out = []
-    for k in ks:
-        if model == "plugin":
-            out.append(float(np.sum(1.0 - (1.0 - counts / n) ** k)))
-        elif model == "chao":
-            if k <= n:
-                out.append(expected_distinct(counts, k))
-            else:
-                f1, f2 = float((counts == 1).sum()), float((counts == 2).sum())
-                f0 = (n - 1) / n * f1 * (f1 - 1) / (2 * (f2 + 1))
-                out.append(s if f0 <= 0 else s + f0 * (1.0 - (1.0 - f1 / (n * f0 + f1)) ** (k - n)))
-        else:
-            raise ValueError(f"model must be 'chao' or 'plugin'; got {model!r}")
-    return np.array(out)
+    ks = np.asarray(ks, dtype=float)
+    if model == "plugin":
+        return (1.0 - (1.0 - counts / n) ** ks[:, None]).sum(axis=1)
+    if model != "chao":
+        raise ValueError(f"model must be 'chao' or 'plugin'; got {model!r}")
+    out = np.empty(len(ks))
+    inside = ks <= n
+    if inside.any():
+        out[inside] = expected_distinct(counts, ks[inside])
+    f1, f2 = float((counts == 1).sum()), float((counts == 2).sum())
+    f0 = (n - 1) / n * f1 * (f1 - 1) / (2 * (f2 + 1))
+    beyond = ks[~inside] - n
+    out[~inside] = s if f0 <= 0 else s + f0 * (1.0 - (1.0 - f1 / (n * f0 + f1)) ** beyond)
+    return out
 
 
 # -- experiment files: [instance] generator = "rollouts" ---------------------------------------------------

@@ -56,7 +56,8 @@ def heldout_measurements(data, cfg) -> dict:
     traces = space.distinct_traces.to_numpy(float)
     out["answer_space"] = {col: round(float(space[col].mean()), 4) for col in
                            ("samples", "distinct_answers", "distinct_traces", "chao1", "p_correct")}
-    trace_chao = np.array([rollouts.chao1(np.unique(g["completion"].astype(str), return_counts=True)[1])[0]
+    trace_chao = np.array([rollouts.chao1(np.ones(len(g)) if g["completion"].isna().any() else
+                                          np.unique(g["completion"].astype(str), return_counts=True)[1])[0]
                            for _, g in data.samples.groupby("question", sort=False)])
     a_checks = {"answers/traces": _paired("mean distinct answers / mean distinct traces", space.distinct_answers,
                                           traces, bands["answers_per_trace"], ratio=True),
@@ -95,7 +96,7 @@ def heldout_measurements(data, cfg) -> dict:
         [f"pass@{kmax}", f"pass@{kmax}, prior from other questions"])
     chao = np.array([rollouts.discovery(c, ks) for c in classes_f]).T
     plugin = np.array([rollouts.discovery(c, ks, model="plugin") for c in classes_f]).T
-    seen = np.array([[rollouts.expected_distinct(c, k) for k in ks] for c in classes_h]).T
+    seen = np.array([rollouts.expected_distinct(c, ks) for c in classes_h]).T
     stat = "mean predicted / mean held-out distinct answers in {} samples"
     d_fit, d_max = f"D_{fit_n}", f"D_{kmax}"
     out["checks"]["(c) rarefaction and Chao extrapolation"] = agent_record(
