@@ -142,7 +142,7 @@ def draw_rollouts(folder, table, exp, stem):
     _band(ax, ks, cur["beta"], color=OKABE_ITO[1], label="Beta-binomial prediction")
     _band(ax, ks, cur["plug"], color=GREY, linestyle="--", label="plug-in (control)")
     ax.set_xlabel("k")
-    ax.set_ylabel("pass@k, mean over questions")
+    ax.set_ylabel("pass@k (mean)")
     ax.set_title(f"(b) pass@k from {fit_n} samples in hand", fontsize=7)
     ax.legend(frameon=False, fontsize=5.5, loc="lower right")
     ax = axes[2]
@@ -151,10 +151,10 @@ def draw_rollouts(folder, table, exp, stem):
     _band(ax, ks, cur["plugin"], color=GREY, linestyle="--", label="plug-in law (control)")
     ax.axvline(fit_n, color="0.8", linewidth=0.6, zorder=0)
     ax.set_xlabel("k (fresh samples)")
-    ax.set_ylabel("distinct answers, mean over questions")
+    ax.set_ylabel("distinct answers (mean)")
     ax.set_title(f"(c) discovery from {fit_n} samples in hand", fontsize=7)
     ax.legend(frameon=False, fontsize=5.5, loc="lower right")
-    fig.suptitle(cfg.get("title", exp.name) + f"\n{out['questions']} questions; curves: mean and 95% CI "
-                 "(normal) over questions; checks: bootstrap over questions", fontsize=7)
+    fig.suptitle(cfg.get("title", exp.name) + "\ncurves: mean over questions and 95% CI (normal); "
+                 "checks: bootstrap over questions (figures/claims.md)", fontsize=7)
     save_figure(fig, stem)
     return out
