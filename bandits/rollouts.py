@@ -316,14 +316,15 @@ def read(source: Any, layout: str | None = None, *, question: str | None = None,
     preset = dict(LAYOUTS.get(layout or "", {}))
     given = {"question": question, "completion": completion, "samples": samples, "answer": answer,
              "correct": correct, "gold": gold}
-    spec = {k: (v if v is not None else preset.get(k)) for k, v in given.items()}
+    spec: dict[str, Any] = {k: (v if v is not None else preset.get(k)) for k, v in given.items()}
     if samples is not None or completion is not None:  # the form given by the caller wins over the preset's
         spec["completion" if samples is not None else "samples"] = None
     if spec["question"] is None:
         spec["question"] = "question"
     for key in ("answer", "correct"):  # a preset's optional columns: the first present one
-        if isinstance(spec[key], tuple):
-            spec[key] = next((c for c in spec[key] if c in frame.columns), None)
+        options = spec[key]
+        if isinstance(options, tuple):
+            spec[key] = next((c for c in options if c in frame.columns), None)
     if spec["correct"] == "<reward>":
         spec["correct"] = _trl_reward(frame, origin)
     extract = extract if extract is not None else preset.get("extract", "last_number")
