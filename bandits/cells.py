@@ -121,9 +121,10 @@ class LearnerCell(Cell):
 
     @staticmethod
     def compute(desc: dict) -> dict:
-        from .rl import GENERATORS, train
+        from .experiment import TOML_QUESTION_GENERATORS  # built-in and real (bandits.rollouts) question sets
+        from .rl import train
 
-        res = train(GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
+        res = train(TOML_QUESTION_GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
                     runs=desc["runs"], seed=desc["seed"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
                     progress=False)
         return {"checkpoints": res.checkpoints, **res.metrics}

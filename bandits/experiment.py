@@ -108,7 +108,7 @@ class _TomlGenerators(Mapping):
 def _question_generators():
     from .rl.questions import GENERATORS  # imported when needed: the learners load their kernels
 
-    return GENERATORS
+    return {**GENERATORS, **rollouts.QUESTION_GENERATORS}
 
 
 TOML_GENERATORS = _TomlGenerators(lambda: {**instances.GENERATORS, **rollouts.GENERATORS})

@@ -39,7 +39,7 @@ from .rl.questions import Questions
 __all__ = ["read", "Rollouts", "run_program", "extract_boxed", "extract_answer_is", "extract_last_number",
            "EXTRACTORS", "EQUIVALENCES", "LAYOUTS", "NO_ANSWER", "POT_SVAMP", "load_pot_svamp", "chao1",
            "fit_betabinomial", "pass_at_k_betabinomial", "pass_at_k_unbiased", "pass_at_k_plugin", "discovery",
-           "expected_distinct", "real_question", "GENERATORS"]
+           "expected_distinct", "real_question", "real_questions", "GENERATORS", "QUESTION_GENERATORS"]
 
 NO_ANSWER = "<no answer>"
 POT_SVAMP = Path(__file__).resolve().parent / "data" / "pot_svamp" / "svamp_sc_s0_e-1_11_08_14_02.jsonl.gz"
@@ -600,15 +600,18 @@ class Rollouts:
             codes[x] = g["answer"].map(code).to_numpy()
         return codes
 
-    def question_set(self, k: int | None = None) -> Questions:
+    def question_set(self, k: int | None = None, hard_below: float = 0.5) -> Questions:
         """An :class:`~bandits.rl.questions.Questions` for the learners: X = the questions, arm j of
         question x = its j-th sample (``k`` of each, the fewest by default), pi0 uniform over them,
         answer 0 correct (no arm reaches it on a question the model never solves). Real samples share
         no strategy across questions: arm j of one question has nothing to do with arm j of another,
         so train with ``param="outcome"`` (answer logits per question); the shared arm logits ``u``
-        then only couple questions through meaningless slots."""
+        then only couple questions through meaningless slots. Questions whose pi0 is correct less often
+        than ``hard_below`` are marked hard (the learners' ``distinct_hard`` metric)."""
         codes = self.answer_codes(k)
-        return Questions(codes, m=max(2, int(codes.max()) + 1), name=f"{self.name}(X={codes.shape[0]}, K={codes.shape[1]})")
+        hard = (codes == 0).mean(axis=1) < hard_below   # "hard": pi0 is correct less often than hard_below
+        return Questions(codes, m=max(2, int(codes.max()) + 1), hard=hard,
+                         name=f"{self.name}(X={codes.shape[0]}, K={codes.shape[1]})")
 
     def select(self, ids) -> "Rollouts":
         """The rollouts of some questions (a list of ids, or a slice / array of positions)."""
@@ -829,4 +832,37 @@ def real_question(*, source: str = "pot_svamp", layout: str = "", question: int 
     return data.instance(question, arms=arms)
 
 
+def real_questions(*, source: str = "pot_svamp", layout: str = "", p_min: float = 0.0, p_max: float = 1.0,
+                   count: int = 0, k: int = 0, hard_below: float = 0.5) -> Questions:
+    """A question set of real questions (:meth:`Rollouts.question_set`), for experiment files::
+
+        [questions]
+        generator = "rollouts"
+        source = "pot_svamp"
+        p_min = 0.0          # keep the questions whose share of correct samples lies in [p_min, p_max]
+        p_max = 0.9
+        count = 100          # the first `count` of them (0: all)
+        k = 0                # samples (arms) per question (0: the fewest any question has)
+        hard_below = 0.5     # questions with share correct below this are "hard"
+    """
+    if not isinstance(source, str) or not source:
+        raise ValueError(f"source must be 'pot_svamp' or a file path, got {source!r}")
+    if not isinstance(layout, str) or (layout and layout not in LAYOUTS):
+        raise ValueError(f"layout must be one of {', '.join(LAYOUTS)} (or '' for the default); got {layout!r}")
+    for name, value in (("p_min", p_min), ("p_max", p_max), ("hard_below", hard_below)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+            raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
+    for name, value in (("count", count), ("k", k)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
+    data = _cached(source, layout or None)
+    share = data.answer_space()["p_correct"].to_numpy()
+    keep = [q for q, p in zip(data.ids, share) if p_min <= p <= p_max]
+    keep = keep[:count] if count else keep
+    if not keep:
+        raise ValueError(f"no question of {source} has a share of correct samples in [{p_min}, {p_max}]")
+    return data.select(keep).question_set(k or None, hard_below=hard_below)
+
+
 GENERATORS = {"rollouts": real_question}
+QUESTION_GENERATORS = {"rollouts": real_questions}
