@@ -5,7 +5,7 @@ one row per question with a list column of samples; JSONL, CSV, Parquet or a pan
 presets for verl generation dumps, TRL completion logs and self-consistency dumps) into a
 :class:`Rollouts`. Each completion's final answer is extracted (``extract=``), answers are grouped
 into outcome classes by a canonical form (``equivalent=``), and completions without an answer form
-one explicit class, :data:`NO_ANSWER`. From there: a question's classes (:meth:`Rollouts.classes`),
+one explicit class, ``NO_ANSWER`` (``"<no answer>"``). From there: a question's classes (:meth:`Rollouts.classes`),
 a bandit :class:`~bandits.instances.Instance` (:meth:`Rollouts.instance`), a question set for the
 learners (:meth:`Rollouts.question_set`), the measured answer space (:meth:`Rollouts.answer_space`)
 and the held-out predictions of claim C6 (:func:`pass_at_k_betabinomial`, :func:`discovery`).
@@ -471,7 +471,7 @@ class Rollouts:
     samples : DataFrame
         One row per sample: ``question`` (id), ``text`` (the question text), ``sample`` (its index
         within the question), ``completion``, ``answer`` (the class: a canonical form or
-        :data:`NO_ANSWER`), ``correct`` (bool).
+        ``NO_ANSWER`` (``"<no answer>"``)), ``correct`` (bool).
     ids : list of str
         The questions.
     notes : dict
@@ -809,7 +809,9 @@ def _cached(source: str, layout: str | None) -> Rollouts:
 
 def real_question(*, source: str = "pot_svamp", layout: str = "", question: int | str = 0,
                   arms: str = "traces") -> Instance:
-    """The bandit of one real question (:meth:`Rollouts.instance`), for experiment files::
+    """The bandit of one real question (:meth:`Rollouts.instance`), for experiment files:
+
+    .. code-block:: toml
 
         [instance]
         generator = "rollouts"
@@ -834,7 +836,9 @@ def real_question(*, source: str = "pot_svamp", layout: str = "", question: int 
 
 def real_questions(*, source: str = "pot_svamp", layout: str = "", p_min: float = 0.0, p_max: float = 1.0,
                    count: int = 0, k: int = 0, hard_below: float = 0.5) -> Questions:
-    """A question set of real questions (:meth:`Rollouts.question_set`), for experiment files::
+    """A question set of real questions (:meth:`Rollouts.question_set`), for experiment files:
+
+    .. code-block:: toml
 
         [questions]
         generator = "rollouts"
