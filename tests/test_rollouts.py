@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from bandits import rollouts as R
+from bandits.cli import main
 from bandits.experiment import ExperimentError, from_dict
 from bandits.rl import learner
 from bandits.simulate import simulate
@@ -118,6 +119,44 @@ def test_every_layout_reads_into_the_same_rollouts(tmp_path):
     # verl's math scorer may write the extracted answer (pred) and correctness (acc): those are used
     verl2 = verl.assign(pred=["5", "5", "6", "x", "7", "8", "8", "8", "1", "2", "3", "3"], acc=verl.score, score=0.0)
     assert _fingerprint(R.read(verl2, layout="verl"))["q1"] == [("7", 1, True), ("8", 3, False)]
+
+
+def test_experiment_files_run_agents_and_learners_on_real_questions(tmp_path, capsys):
+    (tmp_path / "real.toml").write_text("""[sweep]
+name = "real"
+horizon = 200
+runs = 4
+checkpoints = [100, 200]
+[instance]
+generator = "rollouts"
+question = [1, 289]
+[[agent]]
+name = "outcome_ucb"
+""")
+    assert main(["run", str(tmp_path / "real.toml"), "--out", str(tmp_path / "r"), "--workers", "1", "--quiet"]) == 0
+    summary = pd.read_csv(tmp_path / "r" / "summary.csv")
+    assert sorted(summary.question.unique()) == [1, 289] and summary["mean"].notna().all()
+    (tmp_path / "learn.toml").write_text("""[sweep]
+name = "learn"
+steps = 40
+runs = 2
+checkpoints = [20, 40]
+[questions]
+generator = "rollouts"
+p_min = 0.01
+p_max = 0.99
+count = 10
+[[learner]]
+bonus = "ucb"
+param = "outcome"
+""")
+    assert main(["run", str(tmp_path / "learn.toml"), "--out", str(tmp_path / "l"), "--workers", "1", "--quiet"]) == 0
+    assert (tmp_path / "l" / "summary.csv").exists()
+    (tmp_path / "bad.toml").write_text((tmp_path / "real.toml").read_text().replace("[1, 289]", "5000"))
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "bad.toml"), "--out", str(tmp_path / "b"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "bad.toml: instance: question must lie in [0, 999)" in err and "\n" not in err
 
 
 def test_bad_input_is_one_line_naming_the_field(tmp_path):

@@ -56,9 +56,11 @@ def heldout_measurements(data, cfg) -> dict:
     traces = space.distinct_traces.to_numpy(float)
     out["answer_space"] = {col: round(float(space[col].mean()), 4) for col in
                            ("samples", "distinct_answers", "distinct_traces", "chao1", "p_correct")}
-    trace_chao = np.array([rollouts.chao1(np.ones(len(g)) if g["completion"].isna().any() else
-                                          np.unique(g["completion"].astype(str), return_counts=True)[1])[0]
-                           for _, g in data.samples.groupby("question", sort=False)])
+    s = data.samples   # a sample without a completion text is a trace of its own
+    trace = s["completion"].astype(str).where(s["completion"].notna(), "#" + s.index.astype(str))
+    sizes = trace.groupby([s["question"], trace], sort=False).size()
+    by_question = {q: g.to_numpy() for q, g in sizes.groupby(level=0, sort=False)}
+    trace_chao = np.array([rollouts.chao1(by_question[q])[0] for q in data.ids])
     a_checks = {"answers/traces": _paired("mean distinct answers / mean distinct traces", space.distinct_answers,
                                           traces, bands["answers_per_trace"], ratio=True),
                 "chao1/samples": _paired("mean Chao1 answers / mean samples", space.chao1, space.samples,
