@@ -240,7 +240,7 @@ def _math_verify_form(answer: object) -> str:
     except ImportError:
         raise ValueError("equivalent='math_verify' needs the math-verify package "
                          "(pip install 'outcome-bandits[rollouts]')") from None
-    text = str(answer)
+    text = str(answer)  # parsing_timeout=None: no signal.alarm, so this works outside the main thread too
     parsed = math_verify.parse(text if "$" in text or "\\" in text else f"${text}$", parsing_timeout=None)
     return str(parsed[0]) if parsed else _string_form(answer)
 
@@ -342,6 +342,9 @@ def read(source: Any, layout: str | None = None, *, question: str | None = None,
         raise ValueError(f"equivalent must be one of {', '.join(EQUIVALENCES)} or a callable; got {equivalent!r}")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    for key, column in given.items():  # a column the caller named must exist (a preset's may be absent)
+        if column is not None:
+            _need(frame, column, key, origin)
     s = _Spec(**spec)
     tidy, notes = (_from_lists if s.samples is not None else _from_rows)(frame, s, origin)
     return Rollouts._build(tidy, extract, equivalent, float(threshold), s, origin, notes, name)
