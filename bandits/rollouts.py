@@ -430,6 +430,14 @@ def _from_rows(frame, s, origin):
     missing = frame[s.question].isna()
     notes = {"dropped_rows": int(missing.sum())}
     frame = frame[~missing]
+    if s.correct is not None:
+        reward = pd.to_numeric(frame[s.correct].map(lambda v: float(v) if isinstance(v, bool) else v), errors="coerce")
+        bad = reward.isna() & frame[s.correct].notna()
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(f"{origin}: row {row}: correct={s.correct!r} is not a number "
+                             f"({frame[s.correct].iloc[row]!r})")
+        frame = frame.assign(**{s.correct: reward})
     tidy = pd.DataFrame({"question": frame[s.question].astype(str).to_numpy(),
                          "text": frame[s.question].astype(str).to_numpy(),
                          "completion": frame[text].to_numpy() if text else np.full(len(frame), None, dtype=object),

@@ -164,6 +164,8 @@ def test_bad_input_is_one_line_naming_the_field(tmp_path):
     tidy = _samples()
     cases = [(lambda: R.read(tidy, completion="text", gold="gold"), "completion='text': no such column"),
              (lambda: R.read(tidy, layout="vllm"), "layout must be one of"),
+             (lambda: R.read(tidy.assign(correct="yes"), completion="completion", correct="correct"),
+              "row 0: correct='correct' is not a number ('yes')"),
              (lambda: R.read(tidy, answer="answer", completion="text", gold="gold"), "completion='text': no such column"),
              (lambda: R.read(tidy.drop(columns="gold"), completion="completion"), "give correct="),
              (lambda: R.read(tidy.assign(gold=None), completion="completion", gold="gold", extract="boxed"),
