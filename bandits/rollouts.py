@@ -27,13 +27,15 @@ import operator
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
 
+from . import instances as _instances
 from .instances import Instance
+from .rl import questions as _questions
 from .rl.questions import Questions
 
 __all__ = ["read", "Rollouts", "run_program", "extract_boxed", "extract_answer_is", "extract_last_number",
@@ -881,3 +883,7 @@ def real_questions(*, source: str = "pot_svamp", layout: str = "", p_min: float 
 
 GENERATORS = {"rollouts": real_question}
 QUESTION_GENERATORS = {"rollouts": real_questions}
+# experiment files name them (`[instance] generator = "rollouts"`, `[questions] generator = "rollouts"`):
+# registered beside the built-in generators when this module is imported (bandits.cells imports it)
+_instances.GENERATORS.setdefault("rollouts", cast(Any, real_question))
+_questions.GENERATORS.setdefault("rollouts", cast(Any, real_questions))
