@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
@@ -480,6 +480,11 @@ DEFAULTS = {name: p.default for name, p in SETTINGS.items()}
 LATER_SETTINGS = ("entropy_coef", "rank_penalty", "psr_weight")
 
 
+def _default(name: str) -> Any:
+    """A setting's declared default (so that :func:`train`'s signature cannot disagree with SETTINGS)."""
+    return SETTINGS[name].default
+
+
 def learner_label(settings: dict) -> str:
     """``GRPO+ucb_con (outcome logits, c=1)``: the bonus, the logits and every non-default setting."""
     if settings["eta"] == 0:
@@ -547,8 +552,8 @@ def check_settings(settings: dict) -> dict:
 
 def train(questions: Questions, *, bonus: str = "none", param: str = "arm", group_size: int = 8, eta: float = 0.5,
           beta: float = 0.0, c: float = 0.2, b0: float = 0.5, advantage: str = "whitened", reward: str = "plain",
-          k: int = 1, entropy_coef: float = SETTINGS["entropy_coef"].default,
-          rank_penalty: float = SETTINGS["rank_penalty"].default, psr_weight: float = SETTINGS["psr_weight"].default,
+          k: int = 1, entropy_coef: float = _default("entropy_coef"), rank_penalty: float = _default("rank_penalty"),
+          psr_weight: float = _default("psr_weight"),
           steps: int = 2000, runs: int = 20, seed: int | None = 0,
           checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
           progress: bool | None = None, common_seeds: bool = False) -> LearnerResult:
