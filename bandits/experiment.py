@@ -29,7 +29,8 @@ reported as an :class:`ExperimentError` whose one-line message names the file an
 An experiment with ``[questions]`` and ``[[learner]]`` tables instead of ``[instance]`` and
 ``[[agent]]`` trains policy-gradient learners (:mod:`bandits.rl`); both kinds expand into cells
 (:mod:`bandits.cells`) with the same grid, the same checks and the same ``[sweep]`` declarations
-(:data:`SWEEP_FIELDS`).
+(:data:`SWEEP_FIELDS`). A learner sweep's ``seeds = "common"`` gives every learner the same run
+seeds (keyed by the questions and the steps only), so that learners compare on paired runs.
 """
 
 from __future__ import annotations

@@ -20,6 +20,14 @@ b(x, o) = min(1, 1 / sqrt(max(N(x, o), 1))) (a never-seen answer gets the full b
 ``none``: 0; ``ucb``: c b(x, o_i); ``ucb_mean``: c (b_i - mean_j b_j); ``ucb_con``: c (b_i - b0);
 ``batch``: c (-(1/n) sum_{j != i} 1{o_i = o_j}). ``eta = 0`` samples the base model.
 
+The RLVR literature's exploration methods (docs/theory.md section 10), each defined as its paper does:
+``entropy_coef`` c_H adds c_H H(pi_x) to J (its exact gradient, :func:`add_entropy_gradient`);
+``advantage = "passk_training"`` with ``k`` is Pass@k Training's closed-form advantage (Chen et al.,
+arXiv 2508.10751); ``rank_penalty`` beta is the unlikeliness reward r_i (1 - beta rank_i / n) (He et al.,
+arXiv 2506.02355); ``advantage = "weighted_reinforce"`` is W-REINFORCE, lambda (``psr_weight``) for a
+correct sample and -1 for a wrong one (Zhu et al., arXiv 2506.01347). ``train(common_seeds=True)`` gives
+every learner the same run seeds (:func:`seed_key`), for paired comparisons.
+
 Metrics (``METRICS``), read at checkpoints: ``solved`` (share of questions with a correct sample
 so far); ``distinct_solved``, ``distinct_unsolved`` (distinct answers sampled so far, mean over the
 questions solved or not yet solved in that run) and ``distinct_hard`` (the same over the questions
