@@ -319,3 +319,16 @@ def test_literature_labels():
     assert label(advantage="weighted_reinforce") == "W-REINFORCE (arm logits, lambda=0.1)"
     assert label(rank_penalty=0.25) == "GRPO+unlikeliness (arm logits, rank_penalty=0.25)"
     assert label(bonus="ucb_con", c=1.0) == "GRPO+ucb_con (arm logits, c=1)"  # the old labels unchanged
+
+
+def test_experiment_files_take_common_seeds():
+    from bandits.experiment import ExperimentError, from_dict
+
+    raw = {"sweep": {"steps": 10, "runs": 2}, "questions": {"generator": "transfer", "X": 2, "K": 10, "m": 3},
+           "learner": [{"bonus": ["none", "batch"], "entropy_coef": 0.1}]}
+    own = from_dict(raw)
+    common = from_dict({**raw, "sweep": {**raw["sweep"], "seeds": "common"}})
+    assert not any(c.common_seeds for c in own.cells) and all(c.common_seeds for c in common.cells)
+    assert "common_seeds" not in own.cells[0].describe() and common.cells[0].describe()["common_seeds"] is True
+    with pytest.raises(ExperimentError, match="sweep.seeds: must be one of 'own', 'common'"):
+        from_dict({**raw, "sweep": {**raw["sweep"], "seeds": "shared"}})
