@@ -103,19 +103,23 @@ def literature_checks(folder, cfg) -> dict:
     rows = [c for c in cells if c["method"] not in ("GRPO", "pi0 sampling")
             and (c["constant"] is None or main.get(c["method"]) == c["value"])]
     controls = [c for c in cells if (c["method"], c["value"]) == ("Pass@k Training", 1)]
+    claimed = {"entropy": ["solved", "pass@32"], "Pass@k Training": ["solved", "pass@32", "pass@1"]}
+
+    def band(method, name):  # a claimed check's band; the whole line for what is only measured
+        return bands[name] if name in claimed.get(method, ()) else (-INF, INF)
+
     for c in rows + controls:
-        checks = {name: diff(grpo, c, name, bands[name]) for name in METRICS}
+        checks = {name: diff(grpo, c, name, band(c["method"], name)) for name in METRICS}
         name = _name(c["method"], c["constant"], c["value"])
-        claimed = {"entropy": ["solved", "pass@32"], "Pass@k Training": ["solved", "pass@32", "pass@1"]}
         if c in controls:
-            out["checks"][name + " (control: GRPO up to rounding)"] = agent_record(checks, ["solved", "pass@32", "pass@1"])
+            out["checks"][name + " (control: GRPO up to rounding)"] = agent_record(checks, claimed[c["method"]])
         elif c["method"] in claimed:
             out["checks"][name] = agent_record(checks, None, claimed[c["method"]])
         else:
             out["main"][name] = {n: ch.record("measured") for n, ch in checks.items()}
     if "entropy" in main:  # its control: c_H = 0 is plain GRPO, the same cell on the same seeds
-        checks = {name: diff(grpo, grpo, name, bands[name]) for name in METRICS}
-        out["checks"]["entropy (c_H = 0: GRPO itself) (control)"] = agent_record(checks, ["solved", "pass@32"])
+        checks = {name: diff(grpo, grpo, name, band("entropy", name)) for name in METRICS}
+        out["checks"]["entropy (c_H = 0: GRPO itself) (control)"] = agent_record(checks, claimed["entropy"])
     # matched comparisons: each method's constant whose final metric is closest to the reference's
     for match, metric in MATCH_ON.items():
         target = reference["values"][metric].mean()
