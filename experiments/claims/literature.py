@@ -153,13 +153,12 @@ def write_table(out: dict, path) -> None:
     import pandas as pd
 
     lines = ["# C4 questions: the RLVR literature's learners against GRPO (paired over runs, common seeds)", "",
-             f"Final means: " + "; ".join(f"{k}: " + ", ".join(f"{n} {v:.3f}" for n, v in f.items())
+             "Final means: " + "; ".join(f"{k}: " + ", ".join(f"{n} {v:.3f}" for n, v in f.items())
                                           for k, f in list(out["finals"].items())[:2]), "",
              "## Learner - GRPO, difference of final means [95% paired bootstrap CI]", ""]
     rows = []
     for name, rec in list(out["checks"].items()) + list(out["main"].items()):
-        checks = rec.get("checks", rec)
-        role = rec.get("role", "measured") if "role" in rec else "measured"
+        checks, role = rec.get("checks", rec), rec.get("role", "measured")
         rows.append({"learner": name, "role": role, **{n: _fmt(checks[n]) for n in METRICS}})
     lines.append(_markdown(pd.DataFrame(rows)))
     for match, block in out["matched"].items():
