@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bandits import rl
+from bandits.experiment import ExperimentError, from_dict
 from bandits.rl import learner as L
 from naive_rl import (SimpleQuestions, numeric_logit_gradient, objective, pass_at_k_estimate, pass_at_k_rewards,
                       passk_training_advantages, simulate_naive, unlikeliness_rewards, weighted_reinforce_advantages)
@@ -322,8 +323,6 @@ def test_literature_labels():
 
 
 def test_experiment_files_take_common_seeds():
-    from bandits.experiment import ExperimentError, from_dict
-
     raw = {"sweep": {"steps": 10, "runs": 2}, "questions": {"generator": "transfer", "X": 2, "K": 10, "m": 3},
            "learner": [{"bonus": ["none", "batch"], "entropy_coef": 0.1}]}
     own = from_dict(raw)

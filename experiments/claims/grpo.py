@@ -31,6 +31,7 @@ from bandits.checks import INF, METHOD, measure
 from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from bandits.rl import learner as L
 from bandits.rl.questions import GENERATORS as QUESTION_GENERATORS
+from bandits.seeding import run_seeds
 from bandits.stats import loglog_slope
 from .common import GREY, agent_record
 
@@ -635,7 +636,6 @@ def covariance_over_training(questions, settings, steps, runs, seed, checkpoints
     """``(checkpoints, terms)``: ``terms[run, ckpt, 0:3]`` the covariance, the first-order entropy change per
     unit eta and the answer entropy, each averaged over questions, along ``runs`` training runs of the
     learner with ``settings`` (the same seeds as :func:`bandits.rl.learner.train`, so the same runs)."""
-    from bandits.seeding import run_seeds
     settings = L.check_settings({k: settings[k] for k in L.SETTINGS})
     if settings["beta"] != 0 or settings["reward"] != "plain" or settings["advantage"] != "whitened" \
             or settings["bonus"] not in ("none", "ucb_con", "batch") or settings["entropy_coef"] != 0 \

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 
 from bandits.checks import INF, METHOD, final_runs, measure
 from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
@@ -150,8 +151,6 @@ def _fmt(rec) -> str:
 
 
 def write_table(out: dict, path) -> None:
-    import pandas as pd
-
     lines = ["# C4 questions: the RLVR literature's learners against GRPO (paired over runs, common seeds)", "",
              "Final means: " + "; ".join(f"{k}: " + ", ".join(f"{n} {v:.3f}" for n, v in f.items())
                                           for k, f in list(out["finals"].items())[:2]), "",
