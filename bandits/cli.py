@@ -19,6 +19,7 @@ import argparse
 import inspect
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -76,6 +77,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    with warnings.catch_warnings():  # a warning is one line: "bandits: warning: ..."
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"bandits: warning: {message}", file=sys.stderr)
+
+
+def _main(argv) -> int:
     from .sweep import Interrupted
 
     try:
@@ -111,6 +122,7 @@ def _fail(message) -> int:
 
 def _run(args) -> int:
     from .experiment import ExperimentError, load
+    from .store import ResultsError
     from .sweep import SweepError, plan, run
 
     if args.workers is not None and args.workers < 1:
@@ -124,7 +136,7 @@ def _run(args) -> int:
             print(plan(exp, out, args.workers))
             return 0
         run(exp, out, workers=args.workers, scheduler=args.scheduler, force=args.force, progress=not args.quiet)
-    except (ExperimentError, SweepError) as exc:
+    except (ExperimentError, SweepError, ResultsError) as exc:  # ResultsError: a folder in use, ...
         raise _BadInput(str(exc)) from None
     print(f"{len(exp.cells)} cells of {exp.name} in {out} (summary.csv, cells/)")
     return 0
@@ -135,6 +147,7 @@ def _plot(args) -> int:
 
     matplotlib.use("Agg")  # files only, no window
     from .plots import plot_folder
+    from .store import ResultsError
 
     folder = Path(args.folder)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
@@ -144,6 +157,8 @@ def _plot(args) -> int:
             raise _BadInput(f"{folder}: not a finished results folder (no {needed}); run 'bandits run' first")
     try:
         paths = plot_folder(folder, args.out, xscale=args.xscale, yscale=args.yscale, metrics=args.metric)
+    except ResultsError as exc:  # damaged or unfinished: the message names the folder and the way out
+        raise _BadInput(str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise _BadInput(f"{folder}: {exc}") from None
     for path in paths:

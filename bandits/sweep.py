@@ -22,7 +22,6 @@ before saving any cell leaves the results folder as it found it.
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import os
@@ -32,7 +31,6 @@ import shutil
 import signal
 import threading
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,11 +39,16 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .cells import cell_columns, compute_cell
+from .cells import compute_cell
 from .experiment import Experiment
-from .stats import CI_METHOD, tidy_summary
+from .stats import CI_METHOD
+from .store import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsError, check_cell, config_problem,
+                    damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
+                    set_aside, summary_table, warn, write_atomic, write_summary)
 
-CELLS = "cells"
+__all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "Interrupted", "Terminated",
+           "FolderBusy", "ResultsError", "CELLS", "save_cell", "load_cell", "summary_table", "write_summary",
+           "write_atomic"]
 
 
 class SweepError(ValueError):
@@ -75,30 +78,42 @@ class Interrupted(Exception):
 
 
 def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
-    """Create or check the results folder; refuse one that holds another experiment."""
+    """Create or check the results folder (holding :func:`~bandits.store.folder_lock`); refuse one
+    that holds another experiment. A damaged ``config.json`` is set aside and written again when
+    the folder holds no cell of another experiment."""
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     config_path = out / "config.json"
-    if config_path.exists():
-        try:
-            old = json.loads(config_path.read_text())
-            old_hash = old["config_hash"]
-        except (OSError, ValueError, KeyError):
-            old_hash = None
-        if old_hash != exp.config_hash:
+    problem = config_problem(config_path)
+    if not problem:
+        old = json.loads(config_path.read_bytes())
+        if old["config_hash"] != exp.config_hash:
             if not force:
-                raise SweepError(f"{out} holds results of a different experiment "
-                                 f"({old.get('name', '?') if old_hash else 'unreadable config.json'}); "
+                raise SweepError(f"{out} holds results of a different experiment ({old.get('name', '?')}); "
                                  "choose another results folder or pass --force to replace them")
-            shutil.rmtree(out / CELLS, ignore_errors=True)
-            for name in ("summary.csv", "config.json", "versions.json"):
-                (out / name).unlink(missing_ok=True)
-    elif out.exists() and any(out.iterdir()) and not force:
+            _clear(out)
+    elif problem != "missing":
+        ours = {c.key for c in exp.cells}
+        others = [p for p in (out / CELLS).glob("*.npz") if p.stem not in ours] if (out / CELLS).is_dir() else []
+        if force:
+            _clear(out)
+        elif others:
+            raise SweepError(f"{config_path} is damaged ({problem}) and {out / CELLS} holds {len(others)} cells of "
+                             "another experiment; choose another results folder or pass --force to replace them")
+        else:
+            aside = set_aside(config_path)
+            warn(f"{config_path} was damaged ({problem}); set aside as {aside.name} and written again")
+    elif out.exists() and any(p.name != LOCK for p in out.iterdir()) and not force:
         raise SweepError(f"{out} exists, is not empty and is not a results folder; "
                          "choose another results folder or pass --force to write into it")
+    for name in OWN_FILES[1:]:  # a directory (or another odd thing) where a file of ours goes
+        path = out / name
+        if os.path.lexists(path) and not path.is_file():
+            warn(f"{path} is not a file; set aside as {set_aside(path).name}")
+    if os.path.lexists(out / CELLS) and not (out / CELLS).is_dir():
+        warn(f"{out / CELLS} is not a folder; set aside as {set_aside(out / CELLS).name}")
     (out / CELLS).mkdir(parents=True, exist_ok=True)
-    for stale in [*(out / CELLS).glob(".*.tmp"), *out.glob(".*.tmp")]:  # left by a killed run
-        stale.unlink()
+    remove_stale_temps(out)  # left by killed runs (this run holds the lock: no other writer is running)
     config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
               "swept": list(exp.swept), "ci_method": CI_METHOD,
               "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
@@ -109,15 +124,41 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
 
 
+def _clear(out: Path) -> None:
+    """--force: remove the results of another experiment (the files ``bandits run`` writes)."""
+    for path in (out / CELLS, *(out / name for name in OWN_FILES)):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            path.unlink()
+
+
+def repair(exp: Experiment, out: Path) -> tuple[list, FolderState]:
+    """Check the saved cells of ``exp`` (holding the lock): damaged ones are set aside with one line
+    each, cells of older versions get their checksum record; returns the cells to compute."""
+    config = json.loads((out / "config.json").read_bytes())
+    state = scan(out, config, parse=False, adopt=True)
+    for key, reason in state.damaged.items():
+        path = out / CELLS / f"{key}.npz"
+        aside = set_aside(path)
+        if os.path.lexists(out / CELLS / f"{key}.json"):
+            os.rename(out / CELLS / f"{key}.json", out / CELLS / f"{key}.json.{aside.name.rsplit('.', 1)[-1]}")
+        warn(f"cell {describe_cell(state.entry(key))} {reason}; set aside as {CELLS}/{aside.name}, computing it again")
+    todo_keys = set(state.missing) | set(state.damaged)
+    return [c for c in exp.cells if c.key in todo_keys], state
+
+
 def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
     from .experiment import _where
     from .simulate import _gib, estimate_bytes
 
     out = Path(out)
-    done = {c.key for c in exp.cells} - {c.key for c in pending_cells(exp, out)} if out.is_dir() else set()
+    status = {c.key: check_cell(out, c.key, c.runs, parse=False).status for c in exp.cells} if out.is_dir() else {}
+    done = {k for k, s in status.items() if s == "ok"}
+    damaged = sum(s == "damaged" for s in status.values())
     lines = [f"{exp.name}: {len(exp.cells)} cells, {len(exp.cells) - len(done)} to run "
-             f"({len(done)} already in {out})"]
+             f"({len(done)} already in {out}{f', {damaged} damaged: set aside and computed again' if damaged else ''})"]
     pulls = memory = disk = 0
     for cell in exp.cells:
         d = cell.describe()
@@ -126,7 +167,8 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
                                                                                              length) + 1
         params = _where(d["instance"])
         where = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
-        lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
+        state = "done" if cell.key in done else "DAMAGED" if status.get(cell.key) == "damaged" else "todo"
+        lines.append(f"  {cell.key}  {state}  {d['label']:28s} "
                      f"{d['generator']}({params})  {where} runs={d['runs']} checkpoints={count}")
         K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
         cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
@@ -142,7 +184,8 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
 
 
 def pending_cells(exp: Experiment, out: Path) -> list:
-    return [c for c in exp.cells if not (out / CELLS / f"{c.key}.npz").exists()]
+    """The cells of ``exp`` that are not saved in ``out``, or damaged there."""
+    return [c for c in exp.cells if check_cell(out, c.key, c.runs, parse=False).status != "ok"]
 
 
 def run(exp: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
@@ -152,14 +195,16 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
     Raises :class:`Interrupted` after Ctrl-C or SIGTERM (finished cells saved, workers stopped).
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     client = _connect(scheduler) if scheduler else None  # before anything is written
-    existed, had_config = out.exists(), (out / "config.json").exists()
+    existed, had_config = out.exists(), os.path.lexists(out / "config.json")
     saved = 0
     try:
-        with _signals_raise():
+        with _signals_raise(), folder_lock(out):  # one writer; the folder is created here
             try:
                 prepare_folder(exp, out, force=force)
-                todo = pending_cells(exp, out)
+                todo, state = repair(exp, out)
                 descs = [{"key": c.key, **c.describe()} for c in todo]
                 bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
                 try:
@@ -176,19 +221,21 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
                             execution.stop()
                             for result in execution.finished():
                                 save_cell(out, result)
-                            done = len(exp.cells) - len(pending_cells(exp, out))
-                            raise Interrupted(getattr(exc, "signum", signal.SIGINT), done, len(exp.cells),
-                                              out) from None
+                                saved += 1
+                            raise Interrupted(getattr(exc, "signum", signal.SIGINT),
+                                              len(exp.cells) - len(todo) + saved, len(exp.cells), out) from None
                 finally:
                     bar.close()
+                final = write_summary(out)
+                if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
+                    warn(damage_note(out, final))
             except Exception as exc:
-                if saved == 0 and not isinstance(exc, Interrupted):
+                if saved == 0 and not isinstance(exc, (Interrupted, FolderBusy)):
                     _restore_folder(out, existed, had_config)
                 raise
     finally:
         if client is not None:
             client.close()
-    write_summary(out)
     return out
 
 
@@ -387,100 +434,6 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="bandits-parent-watch").start()
-
-
-def save_cell(out: Path, result: dict) -> None:
-    """Write one cell's arrays atomically (temporary file, fsync, rename)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{k: np.asarray(v) for k, v in result.items() if k != "key"})
-    write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
-
-
-def load_cell(out: Path, key: str) -> dict:
-    with np.load(Path(out) / CELLS / f"{key}.npz", allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
-def summary_table(config: dict, out: Path) -> pd.DataFrame:
-    """One row per cell x checkpoint x metric, with the cell's parameters as columns.
-
-    With ``[sweep] baseline`` (an agent's label or name), every other agent's cell also gets
-    paired rows: the metric ``"M - baseline"`` summarises, run by run, its M minus the baseline's M
-    at the same instance, horizon, batch and seed. Run i of both cells saw the same environment
-    numbers (common random numbers), so the interval is that of a paired difference; the
-    ``baseline`` column names the baseline's label.
-    """
-    frames, loaded = [], {}
-    for cell in config["cells"]:
-        path = Path(out) / CELLS / f"{cell['key']}.npz"
-        if not path.exists():
-            continue
-        data = loaded[cell["key"]] = load_cell(out, cell["key"])
-        metrics = {k: v for k, v in data.items() if k != "checkpoints"}
-        frames.append(_with_columns(tidy_summary(data["checkpoints"], metrics), cell))
-    baseline = config.get("config", {}).get("sweep", {}).get("baseline")
-    if baseline is not None:
-        frames += _paired_frames(config["cells"], loaded, baseline)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _with_columns(frame: pd.DataFrame, cell: dict, **extra) -> pd.DataFrame:
-    for name, value in reversed({"cell": cell["key"], **cell_columns(cell), **extra}.items()):
-        frame.insert(0, name, value)
-    return frame
-
-
-#: What a bandit cell's agent is; every other field of its description is the point it was run at.
-AGENT_FIELDS = ("key", "agent", "agent_params", "lam", "label")
-
-
-def _paired_frames(cells: list, loaded: dict, baseline: str) -> list:
-    """Paired-difference rows of every saved cell against the baseline cell of the same point."""
-    def point(cell):
-        return json.dumps({k: v for k, v in cell.items() if k not in AGENT_FIELDS}, sort_keys=True)
-
-    is_base = [c for c in cells if c.get("kind") == "bandit" and (c["label"] == baseline or c["agent"] == baseline)]
-    bases = {point(c): c for c in is_base if c["key"] in loaded}
-    frames = []
-    for cell in cells:
-        base = bases.get(point(cell))
-        if base is None or cell["key"] == base["key"] or cell["key"] not in loaded:
-            continue
-        ours, theirs = loaded[cell["key"]], loaded[base["key"]]
-        diffs = {f"{m} - baseline": ours[m] - theirs[m] for m in ours if m != "checkpoints" and m in theirs}
-        frames.append(_with_columns(tidy_summary(ours["checkpoints"], diffs), cell, baseline=base["label"]))
-    return frames
-
-
-def write_summary(out: Path) -> None:
-    """Write ``summary.csv`` from the cells saved in ``out`` (as ``config.json`` lists them)."""
-    config = json.loads((out / "config.json").read_text())
-    table = summary_table(config, out)
-    write_atomic(out / "summary.csv", table.to_csv(index=False).encode())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename.
-
-    The temporary file is created with mode 0o666, so the umask gives it the usual permissions
-    (``tempfile.mkstemp`` would make it private to its owner).
-    """
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {path.name} there: {exc.strerror}", str(path.parent)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # name the file: a failed write() does not (disk full, quota)
-            raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(path)) from None
-        raise
 
 
 def _jsonable(value):
