@@ -40,6 +40,7 @@ import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -111,8 +112,8 @@ def remove_stale_temps(out: Path) -> list[Path]:
     (call it holding :func:`folder_lock`); returns them. A temporary file of a live process is kept."""
     removed = []
     for tmp in [*(out / CELLS).glob(".*.tmp"), *out.glob(".*.tmp")]:
-        owner = tmp.name[:-len(".tmp")].rsplit(".", 1)[-1].split("-", 1)[0]
-        if owner.isdigit():
+        owner, dash, _ = tmp.name[:-len(".tmp")].rsplit(".", 1)[-1].partition("-")
+        if dash and owner.isdigit() and len(owner) < 10:
             stale = not _alive(int(owner))
         else:  # named by a version before per-process names: stale unless written in the last hour
             try:
@@ -147,7 +148,7 @@ def _arrays_record(arrays: dict) -> dict:
 def save_cell(out: Path, result: dict) -> None:
     """Write one cell: its record ``KEY.json`` (size, SHA-256, arrays), then its arrays ``KEY.npz``,
     each atomically. A run stopped between the two leaves a record without arrays: a missing cell."""
-    arrays = {k: np.asarray(v) for k, v in result.items() if k != "key"}
+    arrays: dict[str, Any] = {k: np.asarray(v) for k, v in result.items() if k != "key"}
     buffer = io.BytesIO()
     np.savez(buffer, **arrays)
     data = buffer.getvalue()
