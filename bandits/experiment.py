@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Callable, NoReturn
 
 from . import __version__, instances
-from ._validate import REQUIRED, Param
+from ._validate import MAX_LENGTH, REQUIRED, Param
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
 from .expressions import ExpressionError, evaluate, is_expression, names_in
@@ -63,11 +63,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 #: The ``[sweep]`` fields of each kind of experiment, declared once (numbers checked by :class:`Param`).
 SWEEP_FIELDS = {
-    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1),
+    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1, high=MAX_LENGTH),
                "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
                "seed": Param(0, "root seed of the sweep", integer=True, low=0),
                "batch": Param(1, "pulls per round (a list sweeps it)", integer=True, low=1)},
-    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1),
+    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1, high=MAX_LENGTH),
                 "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
                 "seed": Param(0, "root seed of the sweep", integer=True, low=0)},
 }

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import __version__, engine
 from .engine.blocks import run_in_blocks
-from ._validate import check_int
+from ._validate import MAX_LENGTH, check_int
 from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
 from .seeding import content_key, env_seeds, resolve_seed, run_seeds
@@ -230,7 +230,7 @@ def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int
     if not isinstance(instance, Instance):
         raise TypeError(f"instance must be a bandits Instance, got {type(instance).__name__}")
     agent = make_agent(agent, **agent_params)
-    horizon = check_int(horizon, "horizon", low=1)
+    horizon = check_int(horizon, "horizon", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=1)
     batch = check_int(batch, "batch", low=1)
     seed = resolve_seed(seed)

@@ -28,6 +28,7 @@ by the next run, under the lock.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
@@ -185,12 +186,15 @@ def set_aside(path: Path) -> Path:
 # -- reading and checking --------------------------------------------------------------------------------
 
 def _read_bytes(path: Path) -> bytes | str | None:
-    """The bytes of a regular file; None when absent; a reason (str) when it cannot be read."""
+    """The bytes of a regular file; None when absent; a reason (str) when it cannot be read. An
+    ``OSError`` when the folder itself cannot be reached (a name too long, a folder not searchable)."""
     try:
         info = path.stat()
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.EACCES, errno.EPERM, errno.ELOOP):
+            raise OSError(exc.errno, exc.strerror, str(path.parent)) from None
         return f"cannot be read ({exc.strerror})"
     if stat.S_ISDIR(info.st_mode):
         return "is a directory, not a file"
@@ -545,13 +549,33 @@ def warn(message: str) -> None:
 @contextmanager
 def folder_lock(out: Path):
     """Hold ``out/.lock`` exclusively (``fcntl.flock``) while the block runs; :class:`FolderBusy` at
-    once when another process holds it. Creates ``out``; removes the lock file at the end."""
+    once when another process holds it. Creates ``out``; removes the lock file at the end. On a file
+    system without locks, warns in one line and runs unlocked."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     if fcntl is None:  # pragma: no cover - no POSIX locks here
         yield
         return
     path = out / LOCK
+    fd = _take_lock(out, path)
+    try:
+        if fd is not None:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since "
+                          f"{time.strftime('%H:%M:%S UTC', time.gmtime())}\n".encode(), 0)
+        yield
+    finally:
+        try:
+            path.unlink(missing_ok=True)  # still holding it: whoever opens the path next makes a new one
+        except OSError:  # pragma: no cover - e.g. the folder became read-only
+            pass
+        if fd is not None:
+            os.close(fd)
+
+
+def _take_lock(out: Path, path: Path) -> int | None:
+    """The descriptor of the locked ``path`` (None when the file system has no locks)."""
+    assert fcntl is not None
     while True:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
@@ -561,6 +585,10 @@ def folder_lock(out: Path):
             os.close(fd)
             raise FolderBusy(f"{out} is being written by another bandits run ({holder}); wait for it to "
                              "finish (then run again to check), or choose another results folder") from None
+        except OSError as exc:  # a file system without locks (some network or FUSE mounts)
+            os.close(fd)
+            warn(f"{out}: cannot lock the folder ({exc.strerror}); make sure no other run writes it at the same time")
+            return None
         except BaseException:
             os.close(fd)
             raise
@@ -569,16 +597,5 @@ def folder_lock(out: Path):
         except FileNotFoundError:
             same = False
         if same:
-            break
-        os.close(fd)
-    try:
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()} on {socket.gethostname()}, since "
-                      f"{time.strftime('%H:%M:%S UTC', time.gmtime())}\n".encode(), 0)
-        yield
-    finally:
-        try:
-            path.unlink(missing_ok=True)  # still holding it: whoever opens the path next makes a new one
-        except OSError:  # pragma: no cover - e.g. the folder became read-only
-            pass
+            return fd
         os.close(fd)

@@ -32,6 +32,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -46,7 +47,8 @@ from .store import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsErro
                     damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
                     set_aside, summary_table, warn, write_atomic, write_summary)
 
-__all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "Interrupted", "Terminated",
+__all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "CellFailed", "Interrupted",
+           "Terminated",
            "FolderBusy", "ResultsError", "CELLS", "save_cell", "load_cell", "summary_table", "write_summary",
            "write_atomic"]
 
@@ -89,6 +91,13 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
         old = json.loads(config_path.read_bytes())
         if old["config_hash"] != exp.config_hash:
             if not force:
+                mine, theirs = dict(exp.config), dict(old["config"])
+                version = theirs.pop("version", "?")
+                mine.pop("version", None)
+                if mine == theirs:  # the same experiment, run by another version of the package
+                    raise SweepError(f"{out} holds results of {old.get('name', '?')} made by bandits {version} "
+                                     f"(this is {__version__}), which are not mixed with this version's; pass "
+                                     "--force to recompute them, or choose another results folder")
                 raise SweepError(f"{out} holds results of a different experiment ({old.get('name', '?')}); "
                                  "choose another results folder or pass --force to replace them")
             _clear(out)
@@ -224,6 +233,13 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
                                 saved += 1
                             raise Interrupted(getattr(exc, "signum", signal.SIGINT),
                                               len(exp.cells) - len(todo) + saved, len(exp.cells), out) from None
+                        except CellFailed as exc:  # keep what the other cells finished, then say which failed
+                            execution.stop()
+                            for result in execution.finished():
+                                save_cell(out, result)
+                                saved += 1
+                            raise CellFailed(f"{exc}; {len(exp.cells) - len(todo) + saved} of {len(exp.cells)} "
+                                             f"cells saved in {out}", exc.key) from None
                 finally:
                     bar.close()
                 final = write_summary(out)
@@ -324,7 +340,7 @@ class _ThreadExecution:
             try:
                 self.queue.put((compute_cell(desc), None))
             except BaseException as exc:  # handed to the main thread
-                self.queue.put((None, exc))
+                self.queue.put((None, _failure(desc, exc)))
                 return
 
     def results(self):
@@ -363,12 +379,17 @@ class _PoolExecution:
         self.pool = ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx,
                                         initializer=_worker_init, initargs=(os.getpid(),))
         self.futures = [self.pool.submit(compute_cell, d) for d in descs]
+        self.descs = dict(zip(self.futures, descs))
         self.collected = set()
 
     def results(self):
         for future in as_completed(self.futures):
             self.collected.add(future)
-            yield future.result()
+            try:
+                result = future.result()
+            except Exception as exc:
+                raise _failure(self.descs[future], exc) from None
+            yield result
 
     def finished(self):
         for future in self.futures:
@@ -402,13 +423,18 @@ class _DaskExecution:
     def __init__(self, descs, client):
         self.client = client
         self.futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
+        self.descs = {f"bandits-cell-{d['key']}": d for d in descs}
         self.collected = set()
 
     def results(self):
         from dask.distributed import as_completed as dask_completed
         for future in dask_completed(self.futures):
             self.collected.add(future.key)
-            yield future.result()
+            try:
+                result = future.result()
+            except Exception as exc:  # the cell raised, or every worker that ran it died (KilledWorker)
+                raise _failure(self.descs.get(future.key, {"key": str(future.key)}), exc) from None
+            yield result
 
     def finished(self):
         for future in self.futures:
@@ -421,6 +447,28 @@ class _DaskExecution:
 
     def close(self):
         pass
+
+
+class CellFailed(SweepError):
+    """A cell's computation raised, or the process computing it died: one line naming the cell."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _failure(desc: dict, exc: BaseException) -> BaseException:
+    """What a failed cell raises in the runner: :class:`CellFailed`, naming the cell and the error.
+    Interrupts, and running out of memory or disk (reported as such), pass unchanged."""
+    if not isinstance(exc, Exception) or isinstance(exc, (MemoryError, OSError, SweepError)):
+        return exc
+    if isinstance(exc, BrokenProcessPool):
+        what = "the worker process computing it died (killed by a signal, or out of memory)"
+    else:
+        text = str(exc).strip().splitlines()
+        what = f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+    cell = describe_cell(desc) if "label" in desc else desc["key"]
+    return CellFailed(f"cell {cell} failed: {what}", desc["key"])
 
 
 def _worker_init(parent: int) -> None:

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from .._validate import Param, check_int, check_params
+from .._validate import MAX_LENGTH, Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
 from ..engine.blocks import run_in_blocks
 from ..simulate import resolve_checkpoints
@@ -452,7 +452,7 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
     settings = check_settings({"bonus": bonus, "param": param, "group_size": group_size, "eta": eta, "beta": beta,
                                "c": c, "b0": b0, "advantage": advantage, "reward": reward, "k": k})
-    steps = check_int(steps, "steps", low=1)
+    steps = check_int(steps, "steps", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
