@@ -317,8 +317,12 @@ def scan(out: Path, config: dict, parse: bool = True, adopt: bool = False) -> Fo
     """Check every cell that ``config`` lists; with ``adopt`` (hold :func:`folder_lock`), cells of
     older versions get their record."""
     state = FolderState(config)
+    unreachable = os.path.lexists(out / CELLS) and not (out / CELLS).is_dir()
     for entry in config["cells"]:
         key = entry["key"]
+        if unreachable:
+            state.damaged[key] = f"cannot be read: {CELLS} is not a folder"
+            continue
         check = check_cell(out, key, entry.get("runs"), parse=parse)
         if check.status == "missing":
             state.missing.append(key)

@@ -381,11 +381,19 @@ LONG = TINY.replace("horizon = 300", "horizon = [300, 4000000000]").replace("K =
     .replace('[[agent]]\nname = "thompson"\n', "")
 
 
-def test_a_second_run_on_a_folder_in_use_refuses_in_one_line_and_a_killed_run_does_not_block(tmp_path):
+def spawned_workers(pid):
+    """The pool's worker processes below ``pid`` (not multiprocessing's resource tracker), from /proc."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+
+
+@pytest.mark.skipif(not Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists(),
+                    reason="reads the process table in /proc")
+def test_a_second_run_on_a_folder_in_use_refuses_in_one_line_and_a_dead_worker_is_one_line(tmp_path):
     exp = tmp_path / "long.toml"
     exp.write_text(LONG)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "bandits", "run", str(exp), "--out", str(out), "--workers", "1", "--quiet"]
+    command = [sys.executable, "-m", "bandits", "run", str(exp), "--out", str(out), "--workers", "2", "--quiet"]
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "first.err", "w"))
     try:
         deadline = time.time() + 120
@@ -408,10 +416,39 @@ def test_a_second_run_on_a_folder_in_use_refuses_in_one_line_and_a_killed_run_do
         assert "being written by another bandits run" in lines[0]
         assert time.time() - began < 30  # at once, not after the first run
         assert first.poll() is None and {p.name for p in (out / "cells").iterdir()} == before
+        # the worker computing the long cell is killed (as by the OOM killer): one line, the short cell kept
+        workers = spawned_workers(first.pid)
+        assert workers
+        for pid in workers:
+            os.kill(pid, signal.SIGKILL)
+        assert first.wait(timeout=30) == 2
+        err = (tmp_path / "first.err").read_text().strip().splitlines()
+        assert len(err) == 1 and "worker process computing it died" in err[0] and "1 of 2 cells saved" in err[0], err
+        assert {p.name for p in (out / "cells").iterdir()} == before and not (out / ".lock").exists()
     finally:
-        first.send_signal(signal.SIGKILL)  # kill -9: the lock file stays behind, the lock does not
-        first.wait()
-    assert (out / ".lock").exists()
-    with store.folder_lock(out):
-        assert f"pid {os.getpid()} " in (out / ".lock").read_text()
-    assert not (out / ".lock").exists()
+        if first.poll() is None:
+            first.kill()
+            first.wait()
+
+
+def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path):
+    (tmp_path / "out").mkdir()
+    lock = tmp_path / "out" / ".lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import fcntl, os, sys, time\n"
+                               "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)\n"
+                               "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+                               "os.write(fd, f'pid {os.getpid()} on a host'.encode())\n"
+                               "print('locked', flush=True)\n"
+                               "time.sleep(120)", str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        with pytest.raises(store.FolderBusy, match=f"pid {holder.pid} on a host"):
+            with store.folder_lock(tmp_path / "out"):
+                pass
+    finally:
+        holder.kill()  # kill -9: the lock file stays behind, the lock does not
+        holder.wait()
+    assert lock.exists()
+    with store.folder_lock(tmp_path / "out"):
+        assert f"pid {os.getpid()} " in lock.read_text()
+    assert not lock.exists()
