@@ -10,7 +10,11 @@
 Bad input, and any failure to read or write (a read-only or full disk, a file where a folder
 is expected, not enough memory), gets one line on stderr, ``bandits: error: ...``, and exit
 status 2; nothing is written before the whole experiment file has been validated. Ctrl-C and
-SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143.
+SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143. Exit status 2
+and one line also for a results folder that another ``bandits run`` is writing (the line names
+that process), a cell whose computation failed (the line names the cell), a damaged
+``config.json``, and ``bandits plot`` on a folder with damaged or missing cells; damage that a
+run repairs (a cell set aside and computed again) is one warning line each.
 """
 
 from __future__ import annotations

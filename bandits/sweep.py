@@ -5,11 +5,19 @@ Layout of a results folder::
     DIR/config.json      the resolved experiment, its hash, the cells and their keys
     DIR/versions.json    versions of bandits, numpy, numba, python
     DIR/cells/KEY.npz    raw per-run arrays of one cell (written atomically, one per cell)
+    DIR/cells/KEY.json   the cell file's size and SHA-256, its arrays' names, shapes and dtypes
     DIR/summary.csv      tidy summary: one row per cell x checkpoint x metric
+    DIR/summary.json     the SHA-256 of summary.csv and of the cells it was made from
+    DIR/.lock            held (fcntl.flock) by the run writing the folder
 
 A cell is written with a temporary name and renamed into place once complete, so a sweep
 killed at any moment (``kill -9`` included) leaves only whole cells; running the same command
-again computes the missing cells only. Each cell is an ordinary :func:`bandits.simulate` call
+again computes the missing cells only, and the damaged ones: a cell that does not match its
+record is renamed ``KEY.npz.damaged-N`` and computed again, with one line naming it
+(:mod:`bandits.store` says what is checked). One run writes a folder at a time: a second one
+stops at once with :class:`~bandits.store.FolderBusy`. A cell whose computation fails (an agent
+that raises, a worker process that dies) stops the sweep with :class:`CellFailed`, naming the
+cell, once the cells that other workers finished are saved. Each cell is an ordinary :func:`bandits.simulate` call
 whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
 ran in one process, in a local pool or on a Dask cluster, and in whatever order.
 
