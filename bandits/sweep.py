@@ -14,8 +14,8 @@ A cell is written with a temporary name and renamed into place once complete, so
 killed at any moment (``kill -9`` included) leaves only whole cells; running the same command
 again computes the missing cells only, and the damaged ones: a cell that does not match its
 record is renamed ``KEY.npz.damaged-N`` and computed again, with one line naming it
-(:mod:`bandits.store` says what is checked). One run writes a folder at a time: a second one
-stops at once with :class:`~bandits.store.FolderBusy`. A cell whose computation fails (an agent
+(:mod:`bandits.folder` says what is checked). One run writes a folder at a time: a second one
+stops at once with :class:`~bandits.folder.FolderBusy`. A cell whose computation fails (an agent
 that raises, a worker process that dies) stops the sweep with :class:`CellFailed`, naming the
 cell, once the cells that other workers finished are saved. Each cell is an ordinary :func:`bandits.simulate` call
 whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
@@ -44,21 +44,22 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
-from . import __version__
+from ._version import __version__
 from .cells import compute_cell
-from .experiment import Experiment
+from .engine.memory import estimate_bytes, gib
+from .experiment import Experiment, where
+from .folder import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsError, check_cell, config_problem,
+                     damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
+                     set_aside, summary_table, warn, write_atomic, write_summary)
 from .stats import CI_METHOD
-from .store import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsError, check_cell, config_problem,
-                    damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
-                    set_aside, summary_table, warn, write_atomic, write_summary)
 
 __all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "CellFailed", "Interrupted",
-           "Terminated",
-           "FolderBusy", "ResultsError", "CELLS", "save_cell", "load_cell", "summary_table", "write_summary",
-           "write_atomic"]
+           "Terminated", "FolderBusy", "ResultsError", "CELLS", "save_cell", "load_cell", "summary_table",
+           "write_summary", "write_atomic"]
 
 
 class SweepError(ValueError):
@@ -88,7 +89,7 @@ class Interrupted(Exception):
 
 
 def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
-    """Create or check the results folder (holding :func:`~bandits.store.folder_lock`); refuse one
+    """Create or check the results folder (holding :func:`~bandits.folder.folder_lock`); refuse one
     that holds another experiment. A damaged ``config.json`` is set aside and written again when
     the folder holds no cell of another experiment."""
     if out.exists() and not out.is_dir():
@@ -135,7 +136,6 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
               "swept": list(exp.swept), "ci_method": CI_METHOD,
               "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
     write_atomic(config_path, json.dumps(config, indent=2, default=_jsonable).encode())
-    import numba
     versions = {"bandits": __version__, "numpy": np.__version__, "numba": numba.__version__,
                 "pandas": pd.__version__, "python": platform.python_version()}
     write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
@@ -167,9 +167,6 @@ def repair(exp: Experiment, out: Path) -> tuple[list, FolderState]:
 
 def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
-    from .experiment import _where
-    from .simulate import _gib, estimate_bytes
-
     out = Path(out)
     status = {c.key: check_cell(out, c.key, c.runs, parse=False).status for c in exp.cells} if out.is_dir() else {}
     done = {k for k, s in status.items() if s == "ok"}
@@ -182,11 +179,11 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
         length = d.get("horizon", d.get("steps"))
         count = len(d["checkpoints"]) if isinstance(d["checkpoints"], (list, tuple)) else min(d["checkpoints"],
                                                                                              length) + 1
-        params = _where(d["instance"])
-        where = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
+        params = where(d["instance"])
+        run_length = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
         state = "done" if cell.key in done else "DAMAGED" if status.get(cell.key) == "damaged" else "todo"
         lines.append(f"  {cell.key}  {state}  {d['label']:28s} "
-                     f"{d['generator']}({params})  {where} runs={d['runs']} checkpoints={count}")
+                     f"{d['generator']}({params})  {run_length} runs={d['runs']} checkpoints={count}")
         K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
         cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
         memory = max(memory, cell_bytes)
@@ -194,9 +191,9 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
         if cell.key not in done:
             pulls += d["runs"] * length
     workers = workers or os.cpu_count() or 1
-    lines.append(f"cost: {pulls:,} pulls (or training steps) to run; memory about {_gib(memory)} per cell, "
-                 f"{_gib(memory * min(workers, max(len(exp.cells), 1)))} with {workers} workers; "
-                 f"results about {_gib(disk)} on disk")
+    lines.append(f"cost: {pulls:,} pulls (or training steps) to run; memory about {gib(memory)} per cell, "
+                 f"{gib(memory * min(workers, max(len(exp.cells), 1)))} with {workers} workers; "
+                 f"results about {gib(disk)} on disk")
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import bandits
-from bandits import store, sweep
+from bandits import folder as store, sweep
 from bandits.cli import main
 from bandits.experiment import ExperimentError, load
 

@@ -19,9 +19,9 @@ import pandas as pd
 import pytest
 
 import bandits
-from bandits import store, sweep
+from bandits import folder as store, sweep
 from bandits.cli import main
-from bandits.store import ResultsError, ResultsWarning
+from bandits.folder import ResultsError, ResultsWarning
 
 TINY = """
 [sweep]
@@ -72,7 +72,7 @@ def drawn(monkeypatch):
         return real(table, *args, **kwargs)
 
     def save(fig, stem):
-        plots.plt.close(fig)
+        plots._pyplot().close(fig)
         return [Path(f"{stem}.png")]
 
     monkeypatch.setattr(plots, "_curves_figure", record)

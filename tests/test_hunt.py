@@ -13,7 +13,8 @@ from numba import njit
 
 import bandits
 import bandits.rl
-from bandits import Param, define_agent, experiment, store, sweep
+from bandits import Param, define_agent, experiment, sweep
+from bandits import folder as store
 from bandits.cli import main
 
 TINY = """

@@ -1,4 +1,8 @@
-"""A results folder on disk: atomic writes, cells with checksums, damage found and set aside, one writer.
+"""The results folder as data: atomic writes, cells with checksums, damage found and set aside, one writer.
+
+Shared by the runner that writes a folder (:mod:`bandits.sweep`) and the reader that loads it
+(:mod:`bandits.results`), so that the reader does not import the runner. The layout is described
+in :mod:`bandits.sweep`.
 
 Every file is written through a temporary file (named after the writing process), fsync and
 rename, so a reader never sees half a file. A cell is two files: ``cells/KEY.json``, written
@@ -414,8 +418,7 @@ def summary_table(config: dict, out: Path | None = None, arrays: dict | None = N
     baseline = config.get("config", {}).get("sweep", {}).get("baseline")
     if baseline is not None:
         frames += _paired_frames(config["cells"], loaded, baseline)
-    table = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return table
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _with_columns(frame: pd.DataFrame, cell: dict, **extra) -> pd.DataFrame:
