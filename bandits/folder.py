@@ -37,6 +37,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import socket
 import stat
 import time
@@ -362,8 +363,10 @@ def read_config(out: Path) -> dict:
     if reason == "missing":
         raise FileNotFoundError(f"{out}: not a results folder (no config.json); run 'bandits run' first")
     if reason:
-        raise ResultsError(f"{path} is damaged ({reason}); run the experiment again with --out {out} "
-                           "(bandits run FILE --out DIR) to rewrite it")
+        data = _read_bytes(path)
+        found = re.search(rb'"source": "([^"\\]+)"', data) if isinstance(data, bytes) else None  # what is left of it
+        source = found.group(1).decode(errors="replace") if found else "FILE"
+        raise ResultsError(f"{path} is damaged ({reason}); run 'bandits run {source} --out {out}' again to rewrite it")
     return json.loads(path.read_bytes())
 
 
