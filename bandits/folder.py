@@ -475,36 +475,43 @@ def write_summary(out: Path, state: FolderState | None = None) -> FolderState:
     return state
 
 
+def summary_problem(out: Path, state: FolderState) -> tuple[str, bytes]:
+    """Why ``summary.csv`` is not the summary of the cells in ``state`` as they are now (``""`` when
+    it is; ``"missing"`` when there is none, ``"unchecked"`` when an older version wrote it without
+    a record), and its bytes."""
+    data = _read_bytes(out / "summary.csv")
+    if data is None:
+        return "missing", b""
+    if isinstance(data, str):
+        return f"summary.csv {data}", b""
+    stamp = _read_bytes(out / STAMP)
+    try:
+        record = json.loads(stamp) if isinstance(stamp, bytes) else None
+    except ValueError:
+        record = None
+    if stamp is None:  # written by an older version: cannot tell
+        return "unchecked", data
+    if not isinstance(record, dict) or not isinstance(record.get("cells"), dict):
+        return f"its record {STAMP} is damaged", data
+    if record.get("summary_sha256") != hashlib.sha256(data).hexdigest():
+        return "summary.csv was changed or damaged after it was written", data
+    if record["cells"] != state.ok:
+        changed = sorted(k for k in record["cells"].keys() | state.ok.keys()
+                         if record["cells"].get(k) != state.ok.get(k))
+        return f"summary.csv was made from other cells than those saved now (cell {changed[0]})", data
+    return "", data
+
+
 def read_summary(out: Path, state: FolderState) -> tuple[pd.DataFrame, str]:
     """The summary of the cells in ``state``: ``summary.csv`` when it was made from exactly these
-    cells as they are now, else one rebuilt from them; and why it was rebuilt (``""`` if it was not;
-    ``"missing"`` when there is no summary.csv, as after an interrupted run)."""
-    data = _read_bytes(out / "summary.csv")
-    reason = ""
-    if data is None:
-        reason = "missing"
-    elif isinstance(data, str):
-        reason = f"summary.csv {data}"
-    else:
-        stamp = _read_bytes(out / STAMP)
+    cells as they are now, else one rebuilt from them; and why it was rebuilt (see
+    :func:`summary_problem`)."""
+    reason, data = summary_problem(out, state)
+    if not reason:
         try:
-            record = json.loads(stamp) if isinstance(stamp, bytes) else None
-        except ValueError:
-            record = None
-        if stamp is None:  # written by an older version: cannot tell
-            reason = "unchecked"
-        elif not isinstance(record, dict) or not isinstance(record.get("cells"), dict):
-            reason = f"its record {STAMP} is damaged"
-        elif record.get("summary_sha256") != hashlib.sha256(data).hexdigest():
-            reason = "summary.csv was changed or damaged after it was written"
-        elif record["cells"] != state.ok:
-            changed = sorted(set(record["cells"].items()) ^ set(state.ok.items()))
-            reason = f"summary.csv was made from other cells than those saved now (cell {changed[0][0]})"
-        else:
-            try:
-                return _from_csv(data), ""
-            except (ValueError, pd.errors.ParserError):  # pragma: no cover - its checksum matched
-                reason = "summary.csv cannot be read"
+            return _from_csv(data), ""
+        except (ValueError, pd.errors.ParserError):  # pragma: no cover - its checksum matched
+            reason = "summary.csv cannot be read"
     missing = state.ok.keys() - state.arrays.keys()
     if missing:  # checked by checksum only: read their arrays now
         for key in missing:

@@ -54,7 +54,7 @@ from .engine.memory import estimate_bytes, gib
 from .experiment import Experiment, where
 from .folder import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsError, check_cell, config_problem,
                      damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
-                     set_aside, summary_table, warn, write_atomic, write_summary)
+                     set_aside, summary_problem, summary_table, warn, write_atomic, write_summary)
 from .stats import CI_METHOD
 
 __all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "CellFailed", "Interrupted",
@@ -247,9 +247,11 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
                                              f"cells saved in {out}", exc.key) from None
                 finally:
                     bar.close()
-                final = write_summary(out)
-                if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
-                    warn(damage_note(out, final))
+                if saved or state.damaged or state.legacy or summary_problem(out, state)[0]:
+                    final = write_summary(out)
+                    if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
+                        warn(damage_note(out, final))
+                # else: nothing changed, and summary.csv is that of the cells as they are
             except Exception as exc:
                 if saved == 0 and not isinstance(exc, (Interrupted, FolderBusy)):
                     _restore_folder(out, existed, had_config)

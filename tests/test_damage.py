@@ -268,7 +268,7 @@ def test_a_cell_of_the_wrong_shape_is_damaged(folder):
 
 
 CONFIG_DAMAGE = {"truncated to 500 bytes": truncate, "emptied": empty, "a directory in its place": directory,
-                 "a value changed": lambda p: p.write_text(p.read_text().replace('"horizon": 300', '"horizon": 301', 1)),
+                 "a value changed": lambda p: p.write_text(p.read_text().replace('"horizon": 300', '"horizon": 301')),
                  "not JSON": lambda p: p.write_text(p.read_text()[:-3])}
 
 
