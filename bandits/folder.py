@@ -60,8 +60,8 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["CELLS", "ResultsError", "ResultsWarning", "FolderBusy", "write_atomic", "save_cell", "load_cell",
-           "scan", "FolderState", "read_config", "summary_table", "write_summary", "read_summary", "set_aside",
-           "folder_lock", "remove_stale_temps"]
+           "scan", "FolderState", "check_cell", "CellCheck", "read_config", "summary_table", "write_summary",
+           "read_summary", "summary_problem", "set_aside", "folder_lock", "remove_stale_temps"]
 
 CELLS = "cells"
 LOCK = ".lock"
