@@ -26,7 +26,8 @@ pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outco
 Every measured number carries a 95% percentile-bootstrap interval over runs
 (:mod:`bandits.checks`); a check holds when its whole interval lies in the claimed band, and
 the figure's ``controls`` (agents that must fail) are drawn in grey and recorded with
-``"ok": false`` and the reason. :func:`reproduce` runs every experiment into ``results/NAME``
+``"ok": false``, a ``verdict`` and the reason: a control fails only decisively, with the whole
+interval outside the band; one that straddles a band edge is ``"inconclusive"`` (more runs needed). :func:`reproduce` runs every experiment into ``results/NAME``
 (resuming what is there), writes ``figures/NAME.pdf`` and ``.png``, and returns the measurements
 (also saved to ``figures/claims.json``, and every check as a table in ``figures/claims.md``).
 """
@@ -91,6 +92,9 @@ def check_figure(exp) -> None:
                                                                 and not isinstance(v, bool) for v in band)
                 and band[0] <= band[1]):
             fail(f"figure.{'slope' if name == 'slope' else 'expected'}", f"a band must be [low, high], got {band!r}")
+    for i, level in enumerate(figure.get("level", [])):  # scaling figures' [[figure.level]] tables
+        if not (isinstance(level, dict) and {"name", "scale", "band"} <= set(level)):
+            fail(f"figure.level[{i}]", "a level check needs name, scale (an expression) and band")
     controls = figure.get("controls", {})
     if not isinstance(controls, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
                                                  for v in controls.values()):
@@ -143,7 +147,9 @@ def _brief(measured) -> str:
     parts = []
     for name, rec in groups.items():
         if rec["role"] == "control":
-            parts.append(f"{name}: control {'fails' if rec['fails_as_expected'] else 'DOES NOT FAIL'}")
+            verdict = rec.get("verdict", "fails" if rec["fails_as_expected"] else "passes")
+            parts.append(f"{name}: control " + {"fails": "fails", "inconclusive": "INCONCLUSIVE"}.get(verdict,
+                                                                                                   "DOES NOT FAIL"))
         else:
             parts.append(f"{name}: {'ok' if rec['ok'] else 'FAILS'}")
     return "; ".join(parts)
@@ -165,5 +171,8 @@ def markdown_table(measured: dict) -> str:
                 value = "undefined" if est is None else f"{est:.3g} [{a:.3g}, {b:.3g}]" if a is not None else f"{est:.3g}"
                 role = rec["role"] if claimed is None or check in claimed else "measured"
                 mark = "yes" if row["ok"] else "**no**" if role == "claim" else "no"
+                if "verdict" in row:  # a check the control must fail: decisively, or inconclusive
+                    mark = {"fails": "no (fails decisively)", "inconclusive": "**inconclusive**",
+                            "passes": "**yes (control passes)**"}[row["verdict"]]
                 lines.append(f"| {name} | {agent} | {role} | {row['statistic']} | {value} | {band} | {mark} |")
     return "\n".join(lines) + "\n"
