@@ -300,7 +300,8 @@ def expected_advantages(p, n, advantage="whitened"):
     """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
 
     Exact for the learner's advantages (``grpo_advantage``, population std + 1e-6, or
-    ``centered_advantage``): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
+    ``centered_advantage``; ``"sample_std"``: whitening with the sample std, ddof = 1, the
+    control of C5c): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
     ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
     -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
     """
@@ -320,7 +321,8 @@ def expected_advantages(p, n, advantage="whitened"):
         if advantage == "centered":
             a = r - mean
         else:
-            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean), 0, None)) + STD_EPS)
+            ddof = n / (n - 1) if advantage == "sample_std" else 1.0
+            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean) * ddof, 0, None)) + STD_EPS)
         out.append(float(weights @ a))
     return out[0], out[1]
 
@@ -380,7 +382,7 @@ def draw_amplification(folder, table, exp, stem):
     late = ckpts >= steps // 2  # a run's value: its success probability averaged over the second half
     out = {"method": METHOD + "; a run's value is its success probability averaged over the second half of "
            "training", "band": list(band), "steps": steps, "runs": runs, "checks": {}, "table": []}
-    curves = []
+    curves, ddof_points = [], []
     for j, cell in enumerate(cells):
         s = cell.settings
         for i, p_ref in enumerate(p_refs):
@@ -408,6 +410,26 @@ def draw_amplification(folder, table, exp, stem):
                                  "p_star": round(star, 5), "p_star_own": round(own, 5), "p_star_large_n": round(limit, 5),
                                  "measured": round(float(per.mean()), 5)})
             curves.append((adv, p_ref, beta, j, i, res.checkpoints, p.mean(axis=0), star, own, checks))
+            if adv == "whitened" and cfg.get("ddof1_control", False):
+                # whitening with the sample std (ddof = 1) multiplies every advantage by s = sqrt((n-1)/n);
+                # the step eta (A grad log pi - beta grad KL) is then the whitened learner's at eta s and beta / s
+                scale = math.sqrt((n - 1) / n)
+                res = L.train(amplification_questions(base, p_ref), **{**s, "eta": s["eta"] * scale, "beta": beta / scale},
+                              steps=steps, runs=runs * int(cfg.get("control_runs", 1)), seed=cell.seed + 1000 * i + 500,
+                              checkpoints=ckpts)
+                per = res.metrics["pass@1"][:, late].mean(axis=1)
+                own = amplification_fixed_point(p_ref, beta, n, "sample_std")
+                checks = {"limit": measure("mean p / p* (whitened GRPO's fixed point)", [per],
+                                           lambda mm, e=star: mm[..., 0] / e, band),
+                          "amplified": measure("mean p - p_ref", [per], lambda mm, e=p_ref: mm[..., 0] - e, (0.0, INF)),
+                          "own": measure("mean p / its own fixed point (sample std, ddof = 1)", [per],
+                                         lambda mm, e=own: mm[..., 0] / e, band)}
+                name = f"sample std, ddof=1 (control), p_ref={p_ref:g}, beta={beta:g}"
+                out["checks"][name] = agent_record(checks, ["limit"])
+                out["table"].append({"advantage": "sample_std (ddof=1)", "p_ref": p_ref, "beta": beta, "n": n,
+                                     "eta": s["eta"], "p_star": round(star, 5), "p_star_own": round(own, 5),
+                                     "p_star_large_n": round(limit, 5), "measured": round(float(per.mean()), 5)})
+                ddof_points.append((p_ref, beta, i, checks["limit"]))
 
     fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.9), constrained_layout=True)
     betas = sorted({c[2] for c in curves})
@@ -436,7 +458,19 @@ def draw_amplification(folder, table, exp, stem):
                     markerfacecolor=None if adv == "whitened" else "white", linewidth=0.8,
                     label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
                     else ("centered (control)" if i == 0 and beta == betas[0] else None))
+    for p_ref, beta, i, c in ddof_points:
+        xpos = i + 0.12 * (betas.index(beta) - 1) - 0.04
+        ax.errorbar([xpos], [c.estimate], yerr=[[max(c.estimate - c.low, 0)], [max(c.high - c.estimate, 0)]],
+                    color=GREY, marker="^", markersize=3, capsize=1.5, markerfacecolor="white", linewidth=0.8,
+                    label="sample std, ddof = 1 (control)" if (i, beta) == (0, betas[0]) else None)
     ax.set_xticks(range(len(p_refs)), [f"p_ref = {p:g}" for p in p_refs])
+    if ddof_points:  # zoom on the band: the sample-std control sits just below it, the centered one far below
+        lows = [c.low for *_r, c in ddof_points]
+        ax.set_ylim(min(min(lows), band[0]) - 0.005, band[1] + 0.005)
+        centered = [k[-1]["limit"].estimate for k in curves if k[0] != "whitened"]
+        if centered:
+            ax.text(0.02, 0.03, f"centered (control): {min(centered):.2f} to {max(centered):.2f}, below the axis",
+                    transform=ax.transAxes, fontsize=5.5, color=GREY)
     ax.set_ylabel("mean p / p*  (95% CI)")
     ax.set_title("learner's limit over the fixed point of h", fontsize=7)
     handles, names = ax.get_legend_handles_labels()
