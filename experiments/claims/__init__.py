@@ -49,6 +49,7 @@ from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .minimax import draw_minimax
 from .pkpo import draw_pkpo
+from .readme import update_readme
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
@@ -134,6 +135,10 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     everything = {**old, **measured}
     write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
     write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
+    # the README's claims table: rewritten from claims.json after a full-scale run into the checkout's figures/
+    if not quick and figures.resolve() == (experiments.parent / "figures").resolve():
+        if update_readme(experiments.parent / "README.md", claims_file, experiments):
+            log(f"README.md: claims table rewritten from {claims_file}")
     return measured
 
 
