@@ -38,6 +38,18 @@ def _band(row: dict) -> str:
     return f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
 
 
+def _verdict(row: dict) -> str:
+    """A control row's verdict; derived from its interval and band when claims.json predates verdicts
+    (whole interval outside: fails, inside: passes, else inconclusive), as in ``Check.excluded``."""
+    if "verdict" in row:
+        return str(row["verdict"])
+    (lo, hi), (a, b) = row["band"], row["ci95"]
+    lo, hi = -float("inf") if lo is None else lo, float("inf") if hi is None else hi
+    if a is None or b is None or b < lo or a > hi:
+        return "fails"
+    return "passes" if lo <= a and b <= hi else "inconclusive"
+
+
 def _short(agent: str) -> str:
     return agent.split(" (")[0] if agent.count("(") == 1 and agent.endswith(")") and "=" in agent else agent
 
@@ -48,7 +60,7 @@ def _summary(rows: list[tuple[str, dict]], verdicts: bool = False) -> str:
     if len(rows) <= LISTED:
         parts = []
         for agent, row in rows:
-            v = f" ({row['verdict'] if row.get('verdict') != 'fails' else 'fails decisively'})" if verdicts else ""
+            v = f" ({_verdict(row) if _verdict(row) != 'fails' else 'fails decisively'})" if verdicts else ""
             parts.append(f"{agent} {_value(row)}{v}")
         return "; ".join(parts)
     ests = [r["estimate"] for _, r in rows if r["estimate"] is not None]
@@ -60,7 +72,7 @@ def _summary(rows: list[tuple[str, dict]], verdicts: bool = False) -> str:
     if verdicts:
         counts = {}
         for _, r in rows:
-            counts[r.get("verdict", "measured")] = counts.get(r.get("verdict", "measured"), 0) + 1
+            counts[_verdict(r)] = counts.get(_verdict(r), 0) + 1
         text += " (" + ", ".join(f"{'fails decisively' if k == 'fails' else k}: {n}" for k, n in sorted(counts.items())) + ")"
     return text
 
@@ -90,7 +102,7 @@ def claims_table(measured: dict, titles: dict | None = None) -> str:
         for statistic, entry in checks.items():
             if not entry["claim"] and not entry["control"]:
                 continue
-            lines.append(f"| {claim} | {figure} | {statistic} | {_summary(entry['claim'])} | "
+            lines.append(f"| {claim} | {figure} | {statistic} | {_summary(entry['claim']) or 'none claimed'} | "
                          f"{'; '.join(entry['bands'])} | {_summary(entry['control'], verdicts=True) or 'none'} |")
     return "\n".join(lines) + "\n"
 
