@@ -296,6 +296,31 @@ def draw_entropy(folder, table, exp, stem):
 STD_EPS = 1e-6  # the learner's grpo_advantage divides by std + 1e-6
 
 
+def _expected_advantages(ps, n, advantage="whitened"):
+    """:func:`expected_advantages` for an array of success probabilities ``ps`` (two arrays)."""
+    ps = np.asarray(ps, dtype=float)
+    if np.isinf(n):
+        if advantage == "centered":
+            return 1.0 - ps, -ps
+        s = np.sqrt(ps * (1 - ps))
+        return (1 - ps) / s, -ps / s
+    n = int(n)
+    counts = np.arange(n)
+    # Binomial(n - 1, p) weights of C, the correct ones among the other n - 1 samples
+    comb = np.array([math.comb(n - 1, c) for c in counts], dtype=float)
+    weights = comb * ps[..., None] ** counts * (1 - ps[..., None]) ** (n - 1 - counts)
+    out = []
+    for r in (1.0, 0.0):
+        mean = (r + counts) / n
+        if advantage == "centered":
+            a = r - mean
+        else:
+            ddof = n / (n - 1) if advantage == "sample_std" else 1.0
+            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean) * ddof, 0, None)) + STD_EPS)
+        out.append(weights @ a)
+    return out[0], out[1]
+
+
 def expected_advantages(p, n, advantage="whitened"):
     """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
 
@@ -305,26 +330,14 @@ def expected_advantages(p, n, advantage="whitened"):
     ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
     -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
     """
-    from scipy.stats import binom
-    p = float(p)
-    if np.isinf(n):
-        if advantage == "centered":
-            return 1.0 - p, -p
-        s = np.sqrt(p * (1 - p))
-        return (1 - p) / s, -p / s
-    n = int(n)
-    counts = np.arange(n)
-    weights = binom.pmf(counts, n - 1, p)
-    out = []
-    for r in (1.0, 0.0):
-        mean = (r + counts) / n
-        if advantage == "centered":
-            a = r - mean
-        else:
-            ddof = n / (n - 1) if advantage == "sample_std" else 1.0
-            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean) * ddof, 0, None)) + STD_EPS)
-        out.append(float(weights @ a))
-    return out[0], out[1]
+    plus, minus = _expected_advantages(float(p), n, advantage)
+    return float(plus), float(minus)
+
+
+def _h(ps, p_ref, beta, n, advantage):
+    plus, minus = _expected_advantages(ps, n, advantage)
+    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
@@ -334,30 +347,25 @@ def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
     policy of the learner's expected update when its advantages are those of success p (docs/theory.md
     9.3). Whitened with n = inf, omega_+ - omega_- = 1 / sqrt(p (1 - p)): Mroueh's h with eps = 0.
     """
-    plus, minus = expected_advantages(p, n, advantage)
-    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
-    return float(1.0 / (1.0 + np.exp(-z)))
+    return float(_h(float(p), p_ref, beta, n, advantage))
 
 
 def amplification_fixed_point(p_ref, beta, n=np.inf, advantage="whitened", grid=4000):
     """p*: the smallest p > p_ref with h(p) = p (bisection after a scan), where a learner started at
     pi_ref stops: the expected logit gap d = logit p - logit p_ref grows while h(p) > p."""
-    lo = p_ref
     ps = p_ref + (1 - p_ref) * (np.arange(1, grid + 1) / (grid + 1))
-    for p in ps:
-        if amplification_h(p, p_ref, beta, n, advantage) <= p:
-            hi = p
-            break
-        lo = p
-    else:
+    below = np.flatnonzero(_h(ps, p_ref, beta, n, advantage) <= ps)  # the whole scan at once
+    if not len(below):
         return 1.0
+    first = below[0]
+    lo, hi = (ps[first - 1] if first else p_ref), ps[first]
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         if amplification_h(mid, p_ref, beta, n, advantage) > mid:
             lo = mid
         else:
             hi = mid
-    return 0.5 * (lo + hi)
+    return float(0.5 * (lo + hi))
 
 
 def amplification_questions(questions, p_ref):
