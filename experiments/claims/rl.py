@@ -39,6 +39,28 @@ def _placebo(label: str) -> bool:
     return "c=0" in label.replace("c=0.", "")
 
 
+def _regulariser(label: str) -> bool:
+    """Plain GRPO with a KL penalty (``beta=``) or another step (``eta=``): a non-outcome regulariser."""
+    return label.startswith("GRPO (") and "eta=" in label
+
+
+def _styles(labels: list) -> tuple[dict, dict]:
+    """Colours and line styles: pi0 sampling black dashed, the placebo grey, the regularisers dash-dotted
+    (their own run through the palette, so that no two learners share colour and style)."""
+    colours, styles, counts = {}, {}, {False: 0, True: 0}
+    palette = [c for c in OKABE_ITO if c != "#000000"]
+    for lab in labels:
+        if lab == "pi0 sampling":
+            colours[lab], styles[lab] = "black", "--"
+        elif _placebo(lab):
+            colours[lab], styles[lab] = GREY, "-"
+        else:
+            reg = _regulariser(lab)
+            colours[lab], styles[lab] = palette[counts[reg] % len(palette)], "-." if reg else "-"
+            counts[reg] += 1
+    return colours, styles
+
+
 TABLE_METRICS = ["distinct_hard", "distinct_unsolved", "entropy_solved", "entropy_unsolved", "entropy_all", "batch_distinct_solved",
                  "batch_distinct_unsolved", "batch_distinct_all", "solved", "pass@32"]
 
@@ -51,8 +73,7 @@ def draw_rl(folder, table, exp, stem):
     shown = table[(table.eta == 0) | (table.param == param)]
     labels = list(dict.fromkeys(shown.sort_values(["eta", "bonus"]).label))
     labels = [lab for lab in labels if lab == "pi0 sampling"] + [lab for lab in labels if lab != "pi0 sampling"]
-    colours = {lab: ("black" if lab == "pi0 sampling" else GREY if _placebo(lab) else OKABE_ITO[i % len(OKABE_ITO)])
-               for i, lab in enumerate(labels)}
+    colours, styles = _styles(labels)
     fig, axes = plt.subplots(2, 2, figsize=(2 * COLUMN_WIDTH, 4.8), constrained_layout=True)
     # (i) transfer of diversity degradation: plain GRPO against sampling pi0, on the questions still
     # unsolved (dotted) and on the fixed set of hard questions (solid, the same questions for both)
@@ -73,8 +94,7 @@ def draw_rl(folder, table, exp, stem):
     for ax, metric, ylabel in panels:
         for lab in labels:
             g = shown[(shown.label == lab) & (shown.metric == metric)].sort_values("samples")
-            ax.plot(g.samples, g["mean"], color=colours[lab], label=lab,
-                    linestyle="--" if lab == "pi0 sampling" else "-")
+            ax.plot(g.samples, g["mean"], color=colours[lab], label=lab, linestyle=styles[lab])
             ax.fill_between(g.samples, g.ci_low, g.ci_high, color=colours[lab], alpha=0.15, linewidth=0)
         ax.set_xscale("log")
         ax.set_xlabel("samples drawn")
@@ -89,8 +109,7 @@ def draw_rl(folder, table, exp, stem):
         lows = [g.loc[f"pass@{k}", "ci_low"] for k in ks]
         highs = [g.loc[f"pass@{k}", "ci_high"] for k in ks]
         ax.errorbar(ks, means, yerr=np.clip([np.subtract(means, lows), np.subtract(highs, means)], 0, None),
-                    color=colours[lab], marker="o", markersize=3, capsize=1.5, label=lab,
-                    linestyle="--" if lab == "pi0 sampling" else "-")
+                    color=colours[lab], marker="o", markersize=3, capsize=1.5, label=lab, linestyle=styles[lab])
     ax.set_xscale("log", base=2)
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_xlabel("k (samples)")
@@ -99,7 +118,9 @@ def draw_rl(folder, table, exp, stem):
     names = [f"{n}: placebo" if _placebo(n) else n for n in names]
     fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False)
     runs = int(end[end.metric == "solved"].n.max())
-    fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs", fontsize=7)
+    regs = "; dash-dotted: no bonus, a KL penalty or a smaller step" if any(map(_regulariser, labels)) else ""
+    fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs{regs}",
+                 fontsize=7)
     save_figure(fig, stem)
 
     final = table[table.checkpoint == table.steps]
