@@ -104,3 +104,14 @@ def sqrt_m_t_log_t(m: int, t: ArrayLike) -> np.ndarray:
     """``sqrt(m t ln t)``, Theorem 4.2's rate with constant 1."""
     t = np.asarray(t, float)
     return np.sqrt(m * t * np.log(np.maximum(t, 1.0)))
+
+
+def ucb1_upper_bound(means: ArrayLike, T: float) -> float:
+    """Auer, Cesa-Bianchi and Fischer's (2002, Theorem 1) finite-time bound on UCB1's expected regret
+    over T pulls of arms with these means (rewards in [0, 1]):
+    ``sum_{a: Delta_a > 0} (8 ln T / Delta_a + (1 + pi^2 / 3) Delta_a)``. On outcomes (the means of
+    the outcomes the arms reach) it bounds outcome-level UCB (UCB1 on the m outcomes), whatever K."""
+    means = np.asarray(means, float)
+    gaps = means.max() - means
+    gaps = gaps[gaps > 1e-12]
+    return float(np.sum(8.0 * np.log(T) / gaps + (1.0 + np.pi ** 2 / 3.0) * gaps))

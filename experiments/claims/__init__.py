@@ -29,7 +29,8 @@ rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@
 Every measured number carries a 95% percentile-bootstrap interval over runs
 (:mod:`bandits.checks`); a check holds when its whole interval lies in the claimed band, and
 the figure's ``controls`` (agents that must fail) are drawn in grey and recorded with
-``"ok": false`` and the reason. :func:`reproduce` runs every experiment into ``results/NAME``
+``"ok": false``, a ``verdict`` and the reason: a control fails only decisively, with the whole
+interval outside the band; one that straddles a band edge is ``"inconclusive"`` (more runs needed). :func:`reproduce` runs every experiment into ``results/NAME``
 (resuming what is there), writes ``figures/NAME.pdf`` and ``.png``, and returns the measurements
 (also saved to ``figures/claims.json``, and every check as a table in ``figures/claims.md``).
 """
@@ -53,6 +54,7 @@ from .horizon import draw_horizon
 from .literature import draw_literature
 from .minimax import draw_minimax
 from .pkpo import draw_pkpo
+from .readme import update_readme
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
@@ -101,6 +103,9 @@ def check_figure(exp) -> None:
                                                                 and not isinstance(v, bool) for v in band)
                 and band[0] <= band[1]):
             fail(f"figure.{'slope' if name == 'slope' else 'expected'}", f"a band must be [low, high], got {band!r}")
+    for i, level in enumerate(figure.get("level", [])):  # scaling figures' [[figure.level]] tables
+        if not (isinstance(level, dict) and {"name", "scale", "band"} <= set(level)):
+            fail(f"figure.level[{i}]", "a level check needs name, scale (an expression) and band")
     controls = figure.get("controls", {})
     if not isinstance(controls, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
                                                  for v in controls.values()):
@@ -140,6 +145,10 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     everything = {**old, **measured}
     write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
     write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
+    # the README's claims table: rewritten from claims.json after a full-scale run into the checkout's figures/
+    if not quick and figures.resolve() == (experiments.parent / "figures").resolve():
+        if update_readme(experiments.parent / "README.md", claims_file, experiments):
+            log(f"README.md: claims table rewritten from {claims_file}")
     return measured
 
 
@@ -153,7 +162,9 @@ def _brief(measured) -> str:
     parts = []
     for name, rec in groups.items():
         if rec["role"] == "control":
-            parts.append(f"{name}: control {'fails' if rec['fails_as_expected'] else 'DOES NOT FAIL'}")
+            verdict = rec.get("verdict", "fails" if rec["fails_as_expected"] else "passes")
+            parts.append(f"{name}: control " + {"fails": "fails", "inconclusive": "INCONCLUSIVE"}.get(verdict,
+                                                                                                   "DOES NOT FAIL"))
         else:
             parts.append(f"{name}: {'ok' if rec['ok'] else 'FAILS'}")
     return "; ".join(parts)
@@ -175,5 +186,8 @@ def markdown_table(measured: dict) -> str:
                 value = "undefined" if est is None else f"{est:.3g} [{a:.3g}, {b:.3g}]" if a is not None else f"{est:.3g}"
                 role = rec["role"] if claimed is None or check in claimed else "measured"
                 mark = "yes" if row["ok"] else "**no**" if role == "claim" else "no"
+                if "verdict" in row:  # a check the control must fail: decisively, or inconclusive
+                    mark = {"fails": "no (fails decisively)", "inconclusive": "**inconclusive**",
+                            "passes": "**yes (control passes)**"}[row["verdict"]]
                 lines.append(f"| {name} | {agent} | {role} | {row['statistic']} | {value} | {band} | {mark} |")
     return "\n".join(lines) + "\n"
