@@ -1,4 +1,4 @@
-"""Reference curves: which lower bound applies to which agent, and the sqrt(m T ln T) rate.
+"""Reference curves: which lower bound applies to which agent, the Graves-Lai constant, and the sqrt(m T ln T) rate.
 
 Three asymptotic lower bounds ``liminf R_T / ln T >= c`` (docs/theory.md, "Reference curves"):
 
@@ -14,8 +14,8 @@ Three asymptotic lower bounds ``liminf R_T / ln T >= c`` (docs/theory.md, "Refer
     law, and after one pull of an arm its outcome is known, so the problem is an m-armed bandit
     over the outcomes its arms reach: ``c = sum_{o: Delta_o > 0} Delta_o / kl(mu_o, mu*)``. K
     enters only through the first pull of each arm, an additive term that does not grow with T.
-(c) Stochastic kernels, agents that see outcomes: the Graves-Lai bound of that structure needs a
-    numerical optimisation; we draw no curve (``None``) and say so on the figures.
+(c) Stochastic kernels, agents that see outcomes: :func:`graves_lai`, the Graves-Lai programme of
+    the structure solved numerically with a certified gap (docs/theory.md section 10).
 
 :func:`sqrt_m_t_log_t`: Theorem 4.2's upper-bound rate, drawn with constant 1 (its constant is
 not known): a shape to compare with, not a bound.
@@ -33,12 +33,13 @@ from numpy.typing import ArrayLike
 from scipy.optimize import linprog
 
 from ._validate import check_real
+from .agents.base import control_of
 
 if TYPE_CHECKING:
     from .instances import Instance
 
 #: Built-in agents that read outcomes (the structured bound (b) applies to them).
-OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "outcome_level_ucb", "outcome_level_thompson",
+OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "ossb", "outcome_level_ucb", "outcome_level_thompson",
                            "outcome_level_uniform"})
 #: Minimax lower bound of Auer, Cesa-Bianchi, Freund and Schapire (2002, Theorem 5.1); for T >= K
 #: every policy has regret >= MINIMAX_LOWER * sqrt(K T) on some K-armed Bernoulli instance of the
@@ -96,13 +97,43 @@ def lower_bound_constant(instance: Instance, agent: str, control: str | None = N
     """The constant of the lower bound that applies to ``agent`` on ``instance``, and its label.
 
     ``control``: what the agent chooses (default: as registered, ``"arm"`` for an unknown name).
+    The constant is :func:`graves_lai`'s certified lower value for the agent's class:
+
+    * outcome control: the bandit over the outcomes it can choose;
+    * agents that see outcomes (:data:`OUTCOME_AWARE`): the structure, with the map known on a
+      deterministic map (the agents know it is deterministic) and the kernel unknown otherwise
+      (they estimate it); Gaussian rewards with a stochastic kernel: the known-kernel bound, a
+      weaker one that still applies;
+    * outcome-blind agents: Lai-Robbins; on a Gaussian instance with a stochastic kernel (an arm
+      pays a mixture) the bound of agents that see outcomes, which applies to them as well
+      (seeing more can only help).
     """
     if control is None:
-        from .agents.base import control_of
         control = control_of(agent)
-    if agent in OUTCOME_AWARE or control == "outcome":
-        return structured_constant(instance, control), "structured bound, agents that see outcomes"
-    return lai_robbins_constant(instance), "Lai-Robbins, outcome-blind agents"
+    if control == "outcome":
+        return _cached(instance, "outcomes", True, "outcome"), "structured bound, agents that see outcomes"
+    seeing = agent in OUTCOME_AWARE
+    if not seeing and not (instance.rewards == "gaussian" and not instance.deterministic):
+        return _cached(instance, "rewards", True, "arm"), "Lai-Robbins, outcome-blind agents"
+    who = "agents that see outcomes" if seeing else "agents that see outcomes (also bounds outcome-blind ones)"
+    if instance.deterministic:
+        return _cached(instance, "outcomes", True, "arm"), f"structured bound, {who}"
+    if instance.rewards == "gaussian":
+        return _cached(instance, "outcomes", True, "arm"), f"Graves-Lai, kernel known, {who}"
+    return _cached(instance, "outcomes", False, "arm"), f"Graves-Lai, kernel unknown, {who}"
+
+
+_CACHE: dict = {}
+
+
+def _cached(instance: Instance, observes: str, map_known: bool, control: str) -> float:
+    """``graves_lai(...).lower``, memoised by the instance's content (panels ask once per agent)."""
+    key = (instance.fingerprint(), observes, map_known, control)
+    if key not in _CACHE:
+        if len(_CACHE) > 256:
+            _CACHE.clear()
+        _CACHE[key] = graves_lai(instance, observes=observes, map_known=map_known, control=control).lower
+    return _CACHE[key]
 
 
 def sqrt_m_t_log_t(m: int, t: ArrayLike) -> np.ndarray:
