@@ -10,8 +10,8 @@ import pytest
 import bandits
 from naive import simulate_naive
 
-ARM_AGENTS = ["greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson", "uniform",
-              "oracle"]
+ARM_AGENTS = ["greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson", "outcome_ucb", "outcome_thompson", "ossb",
+              "uniform", "oracle"]
 OUTCOME_AGENTS = ["outcome_level_ucb", "outcome_level_thompson", "outcome_level_uniform"]
 PARAMS = {"epsilon_greedy": {"eps": 0.2}, "ucb1": {"alpha": 1.0}, "outcome_level_ucb": {"alpha": 1.0}}
 HORIZON, RUNS = 300, 200
@@ -29,7 +29,7 @@ def agree(fast, slow, what):
 CASES = ([(a, i) for a in ARM_AGENTS for i in ("kernel", "outcomes", "llm")]
          + [(a, i) for a in OUTCOME_AGENTS for i in ("outcomes", "llm")]
          + [("thompson", "gauss"), ("ucb1", "gauss"), ("outcome_level_thompson", "gauss"),
-            ("outcome_thompson", "gauss"), ("outcome_ucb", "gauss")])
+            ("outcome_thompson", "gauss"), ("outcome_ucb", "gauss"), ("ossb", "gauss")])
 
 
 @pytest.mark.parametrize("agent,inst_name", CASES)
