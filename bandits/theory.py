@@ -287,9 +287,17 @@ def graves_lai(instance: Instance, observes: str = "outcomes", map_known: bool =
         # arm made optimal moves, toward outcomes worth 1: the arm's reward law, Bernoulli(theta_b)
         model = _Model(np.eye(K), np.asarray(instance.theta, float), "bernoulli", 1.0, True)
         return replace(_solve(model, tol, max_iter), observes=observes, map_known=False)
+    if not known and instance.deterministic and (np.bincount(instance.phi, minlength=instance.m) > 0).all():
+        # every outcome has an arm: moving b's row toward outcome c costs at least raising mu_c,
+        # which the constraints of c's own arms already price (docs/theory.md section 10, (c))
+        known = True
+        note = "; deterministic map, every outcome produced: the kernel-known value"
+    else:
+        note = ""
     model = _Model(np.asarray(instance.Q, float), np.asarray(instance.mu, float),
                    "exact" if rewards == "verifiable" else rewards, instance.sigma, known)
-    return replace(_solve(model, tol if known else max(tol, 1e-4), max_iter), observes=observes, map_known=known)
+    res = _solve(model, tol if known else max(tol, 1e-4), max_iter)
+    return replace(res, observes=observes, map_known=bool(map_known), method=res.method + note)
 
 
 def _solve(model: _Model, tol: float, max_iter: int) -> GravesLai:
@@ -304,7 +312,7 @@ def _solve(model: _Model, tol: float, max_iter: int) -> GravesLai:
     sub = np.flatnonzero(gaps > 0)
     inner = _inner_known if model.kernel_known else _inner_unknown
     cuts = [c for b in alts for c in _initial_cuts(model, b)]
-    lower, upper, best_eta, last = 0.0, math.inf, None, 0.0
+    lower, upper, best_eta, history, previous, stalled = 0.0, math.inf, None, [], None, 0
     it = 0
     for it in range(1, max_iter + 1):
         A = -np.array(cuts)[:, sub]
@@ -320,18 +328,25 @@ def _solve(model: _Model, tol: float, max_iter: int) -> GravesLai:
         scale = np.min(np.where(load > 0, gaps[sub] / np.where(load > 0, load, 1.0), np.inf))
         if y.sum() > 0 and np.isfinite(scale):
             lower = max(lower, float(y.sum() * min(scale, 1.0)))
-        low_v, new = math.inf, []
-        for b in alts:
-            v_low, v_up, coeff = inner(model, eta, b, tol / 4)
-            low_v = min(low_v, v_low)
-            if v_up < 1.0 - tol / 4:
-                new.append(coeff)
-        if low_v > 0 and float(lp.fun) / min(low_v, 1.0) < upper:
-            upper = float(lp.fun) / min(low_v, 1.0)
-            best_eta = eta / min(low_v, 1.0)
-        stalled = it > 3 and float(lp.fun) <= last * (1 + 1e-13)
-        last = float(lp.fun)
-        if upper <= lower * (1 + tol) or not new or stalled:
+        # certified upper values: an allocation divided by the smallest certified inner value is
+        # feasible (each inner value is linear in eta); tried at the LP's vertex and at the mean of
+        # the recent vertices (the inner values are concave in eta, so the mean does at least as well)
+        history.append(eta)
+        new = []
+        for cand in [eta] + ([np.mean(history[-8:], axis=0)] if len(history) > 1 else []):
+            low_v = math.inf
+            for b in alts:
+                v_low, v_up, coeff = inner(model, cand, b, tol / 4)
+                low_v = min(low_v, v_low)
+                if v_up < 1.0 - tol / 4:
+                    new.append(coeff)
+            if low_v > 0 and float(gaps @ cand) / low_v < upper:
+                upper = float(gaps @ cand) / low_v
+                best_eta = cand / low_v
+        progress = (lower, upper)
+        stalled = stalled + 1 if progress == previous else 0
+        previous = progress
+        if upper <= lower * (1 + tol) or not new or stalled >= 3:
             break
         cuts.extend(new)
     method = "cutting planes (convex inner)" if model.kernel_known else "cutting planes (branch and bound inner)"
@@ -552,7 +567,8 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
     free_others = [o for o in others if free[o]]
     z0 = max([mu[o] for o in others], default=-np.inf)
     has_z = bool(free_others)
-    zero_cost_top = max([mu[o] for o in fixed_others] + [_CAP for o in free_others if w[o] == 0], default=-np.inf)
+    if any(w[o] == 0 for o in free_others):  # an outcome nobody observes: its mean is free up to 1
+        has_z, z0 = False, _CAP
 
     def h(z):
         """The cheapest way to have an outcome outside the row with mean >= z."""
@@ -602,7 +618,7 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
         X = base_x[None, :]
         vmax = np.array([max(X.max(), z0 if others else -np.inf)])
         v = float(eb * _kinf(ps, X, vmax, star)[0])
-        return v, v, _unknown_cut(model, eta, b, base_x, supp, None, None)
+        return v, v, _unknown_cut(model, eta, b, base_x, supp, _CAP if z0 == _CAP else None, None)
     L, U = lows[None, :], highs[None, :]
     lb, vu, pu = values(L, U)
     best_val, best_U = float(vu[0]), pu[0]
@@ -643,7 +659,7 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
             break
     floor = min(float(boxes_lb.min()) if len(boxes_lb) else best_val, best_val)
     xr = best_U[:len(R)]
-    z = best_U[-1] if has_z else None
+    z = best_U[-1] if has_z else (_CAP if z0 == _CAP else None)
     x = base_x.copy()
     if r_idx:
         x[r_idx] = xr

@@ -155,3 +155,21 @@ def test_validation():
         theory.graves_lai(inst, control="both")
     with pytest.raises(ValueError, match="map_known=False"):
         theory.graves_lai(instances.random_instance(K=3, m=2, seed=0, rewards="gaussian"), map_known=False)
+
+
+def test_an_outcome_no_arm_produces_makes_the_unknown_kernel_cost_more():
+    """phi = [0, 1, ..., 1] (8 arms on outcome 1), outcome 2 produced by no arm: an agent that does
+    not know the kernel must rule out that each arm of outcome 1 hides it (its mean may be up to 1).
+    By symmetry every such arm gets eta, and the inner value is eta * min over x_1 of
+    8 kl(0.5, x_1) - ln(1 - e), e = (0.7 - x_1) / (1 - x_1) the mass moved to outcome 2 (brute
+    force over x_1): C = 8 * 0.2 / that minimum."""
+    Q = np.zeros((9, 3))
+    Q[0, 0] = 1.0
+    Q[1:, 1] = 1.0
+    inst = instances.from_arrays(Q=Q, mu=[0.7, 0.5, 0.3])
+    x1 = np.linspace(0.5, 0.7, 200_001)
+    e = (0.7 - x1) / (1 - x1)
+    brute = 8 * 0.2 / (8 * theory.kl_bernoulli(0.5, x1) - np.log1p(-e)).min()
+    g = theory.graves_lai(inst, map_known=False)
+    assert g.lower <= brute * (1 + 1e-6) and rel(g.upper, brute) <= 1e-4 and g.gap <= 1e-3
+    assert g.lower > 1.2 * theory.graves_lai(inst, map_known=True).upper  # knowing the map is worth something
