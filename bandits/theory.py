@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from .instances import Instance
 
 #: Built-in agents that read outcomes (the structured bound (b) applies to them).
-OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "ossb", "outcome_level_ucb", "outcome_level_thompson",
+OUTCOME_AWARE = frozenset({"outcome_ucb", "outcome_thompson", "ossb", "outcome_kl_ucb", "outcome_level_ucb", "outcome_level_thompson",
                            "outcome_level_uniform"})
 #: Minimax lower bound of Auer, Cesa-Bianchi, Freund and Schapire (2002, Theorem 5.1); for T >= K
 #: every policy has regret >= MINIMAX_LOWER * sqrt(K T) on some K-armed Bernoulli instance of the

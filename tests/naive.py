@@ -41,7 +41,7 @@ from scipy.optimize import minimize_scalar
 
 REWARDS = ("bernoulli", "gaussian", "verifiable")
 ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
-              "outcome_ucb", "outcome_thompson", "ossb", "uniform", "oracle")
+              "outcome_ucb", "outcome_thompson", "ossb", "outcome_kl_ucb", "uniform", "oracle")
 OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson", "outcome_level_uniform")
 AGENTS = ARM_AGENTS + OUTCOME_AGENTS
 # Agents documented with "No initial phase".
@@ -425,6 +425,23 @@ def index_ossb(inst, state, t, params, rng):
     return np.array([1.0 if a in ratios and ratios[a] == low else 0.0 for a in range(K)])
 
 
+def index_outcome_kl_ucb(inst, state, t, params, rng):
+    """index_a = max{q in [mean_o, 1] : N_o kl(mean_o, q) <= ln t + c ln ln t}, o = phi(a) (pooled
+    statistics of the arm's outcome; an arm never pulled: +inf). Deterministic maps only."""
+    if not inst.deterministic:
+        raise ValueError("outcome_kl_ucb needs a deterministic map")
+    c = float(params.get("c", 0.0))
+    rhs = math.log(t) + (c * math.log(math.log(t)) if t >= 3 else 0.0)
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        if state.N_arm[a] == 0:
+            index[a] = math.inf
+            continue
+        o = int(inst.phi[a])
+        index[a] = kl_upper(state.S_out[o] / state.N_out[o], state.N_out[o], rhs)
+    return index
+
+
 def index_uniform(inst, state, t, params, rng):
     """Uniformly random play: every arm scores 0, so the argmax (ties uniform) is a uniform arm at
     every pull (no "each arm once" phase; observations are ignored). With a batch penalty the
@@ -449,6 +466,7 @@ ARM_INDEX = {
     "outcome_ucb": index_outcome_ucb,
     "outcome_thompson": index_outcome_thompson,
     "ossb": index_ossb,
+    "outcome_kl_ucb": index_outcome_kl_ucb,
     "uniform": index_uniform,
     "oracle": index_oracle,
 }

@@ -29,7 +29,8 @@ def agree(fast, slow, what):
 CASES = ([(a, i) for a in ARM_AGENTS for i in ("kernel", "outcomes", "llm")]
          + [(a, i) for a in OUTCOME_AGENTS for i in ("outcomes", "llm")]
          + [("thompson", "gauss"), ("ucb1", "gauss"), ("outcome_level_thompson", "gauss"),
-            ("outcome_thompson", "gauss"), ("outcome_ucb", "gauss"), ("ossb", "gauss")])
+            ("outcome_thompson", "gauss"), ("outcome_ucb", "gauss"), ("ossb", "gauss"),
+            ("outcome_kl_ucb", "outcomes"), ("outcome_kl_ucb", "llm")])
 
 
 @pytest.mark.parametrize("agent,inst_name", CASES)

@@ -21,6 +21,7 @@ entropy     :mod:`.grpo`             the entropy mechanism on the learner's real
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
+optimal     :mod:`.optimal`          OSSB's regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -47,6 +48,7 @@ from bandits.sweep import write_atomic
 from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .minimax import draw_minimax
+from .optimal import draw_optimal
 from .pkpo import draw_pkpo
 from .rl import draw_rl
 from .scaling import draw_scaling
@@ -55,6 +57,7 @@ from .tradeoff import draw_tradeoff
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
            "passk": draw_passk, "pkpo": draw_pkpo}
+FIGURES["optimal"] = draw_optimal
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
 
@@ -64,6 +67,7 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
                  "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
+FIGURE_FIELDS["optimal"] = {"limit", "change"}
 LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
 
 
