@@ -35,6 +35,8 @@ from scipy.optimize import linprog
 from ._validate import check_real
 from .agents.base import control_of
 
+from .agents.base import control_of
+
 if TYPE_CHECKING:
     from .instances import Instance
 
