@@ -565,7 +565,6 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
     base_x = mu[supp].copy()
     r_idx = [int(np.flatnonzero(supp == o)[0]) for o in R]
     # new mass: the outcome outside b's row with the highest reachable mean
-    fixed_others = [o for o in others if not free[o]]
     free_others = [o for o in others if free[o]]
     z0 = max([mu[o] for o in others], default=-np.inf)
     has_z = bool(free_others)

@@ -173,3 +173,17 @@ def test_an_outcome_no_arm_produces_makes_the_unknown_kernel_cost_more():
     g = theory.graves_lai(inst, map_known=False)
     assert g.lower <= brute * (1 + 1e-6) and rel(g.upper, brute) <= 1e-4 and g.gap <= 1e-3
     assert g.lower > 1.2 * theory.graves_lai(inst, map_known=True).upper  # knowing the map is worth something
+
+
+def test_every_agent_gets_a_bound_stochastic_kernels_included():
+    kernel = instances.random_instance(K=5, m=3, seed=4)
+    c, label = theory.lower_bound_constant(kernel, "outcome_ucb")
+    assert c == pytest.approx(theory.graves_lai(kernel, map_known=False).lower) and "kernel unknown" in label
+    assert 0 < c < theory.lower_bound_constant(kernel, "ucb1")[0]  # seeing outcomes helps
+    gauss = instances.random_instance(K=4, m=3, seed=2, rewards="gaussian")
+    for agent in ("ucb1", "outcome_ucb"):  # a mixture of Gaussians per arm: the kernel-known bound of outcome seers
+        c, label = theory.lower_bound_constant(gauss, agent)
+        assert c is not None and c >= 0 and "kernel known" in label
+    det = instances.minimax_outcomes(K=8, m=2, eps=0.1)
+    assert theory.lower_bound_constant(det, "ossb")[0] == pytest.approx(theory.structured_constant(det), rel=1e-8)
+    assert theory.lower_bound_constant(det, "kl_ucb")[0] == pytest.approx(theory.lai_robbins_constant(det), rel=1e-8)

@@ -26,6 +26,9 @@ from bandits.stats import mean_ci
 from .common import agent_record, claimed_of, controls_of, fmt_check, instance_of, style
 
 
+FLOOR = 1e-2  # the oracle's 0, drawn at the bottom of the log axis
+
+
 def structure_constant(inst):
     """The Graves-Lai constant of agents that see outcomes, with its certificate."""
     return theory.graves_lai(inst, observes="outcomes", map_known=inst.deterministic)
@@ -40,7 +43,7 @@ def draw_optimal(folder, table, exp, stem) -> dict:
     measured = {"method": METHOD, "bands": {"limit": list(limit), "change": [-change, change]}, "series": {},
                 "instances": {}}
     names = sorted({instance_of(row).name for _, row in cells.iterrows()})
-    fig, axes = plt.subplots(1, len(names), figsize=(COLUMN_WIDTH * max(1.2, len(names)), 3.3), squeeze=False,
+    fig, axes = plt.subplots(1, len(names), figsize=(COLUMN_WIDTH * max(1.8, 1.2 * len(names)), 3.5), squeeze=False,
                              constrained_layout=True, sharey=True)
     panel = {name: ax for name, ax in zip(names, axes[0])}
     agents = sorted(cells["agent"].unique())
@@ -76,10 +79,10 @@ def draw_optimal(folder, table, exp, stem) -> dict:
         local = (X[:, later] - X[:, earlier]) / np.log(t[later] / t[earlier]) / c
         mean, _, low, high, _ = mean_ci(local)
         ax = panel[inst.name]
-        floor = 1e-2  # the oracle's 0, drawn at the bottom of the log axis
-        ax.plot(t[later], np.maximum(mean, floor), label=f"{row['label']}{' (control)' if control is not None else ''}"
-                                                         f": limit {fmt_check(checks['limit'])}", **st)
-        ax.fill_between(t[later], np.maximum(low, floor), np.maximum(high, floor), color=st["color"], alpha=0.2,
+        role = " (control)" if control is not None else " (measured)" if record.get("claimed") == [] else ""
+        ax.plot(t[later], np.maximum(mean, FLOOR), label=f"{row['label']}{role}: limit {fmt_check(checks['limit'])}",
+                **st)
+        ax.fill_between(t[later], np.maximum(low, FLOOR), np.maximum(high, FLOOR), color=st["color"], alpha=0.2,
                         linewidth=0)
         ax.axvline(t[j1], color="0.85", linewidth=0.6, zorder=0)
     for name, ax in panel.items():
@@ -93,8 +96,8 @@ def draw_optimal(folder, table, exp, stem) -> dict:
         ax.legend(fontsize=5, frameon=False, loc="upper right")
     axes[0][0].set_ylabel("(R(t) - R(t/10)) / (C ln 10)")
     n_runs = int(min(len(v) for v in cells["values"]))
-    fig.suptitle(f"{cfg.get('title', exp.name)}\nregret per unit of ln t over the past decade / the Graves-Lai constant "
-                 f"C of the structure; band {list(limit)} shaded; mean and 95% CI over {n_runs} runs; grey dashed: "
-                 "controls", fontsize=6.5)
+    fig.suptitle(f"{cfg.get('title', exp.name)}\nregret per unit of ln t over the past decade / C, the Graves-Lai "
+                 f"constant of the structure\nband {list(limit)} shaded; mean and 95% CI over {n_runs} runs; grey "
+                 f"dashed: controls (the oracle's 0 drawn at {FLOOR:g})", fontsize=6.5)
     save_figure(fig, stem)
     return measured
