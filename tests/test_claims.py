@@ -249,5 +249,5 @@ def test_c7_outcome_kl_ucb_attains_the_graves_lai_constant_and_the_controls_do_n
                     assert hi < band_lo, label
                 else:  # outcome UCB (optimism) and KL-UCB on the arms (outcome-blind) pay more
                     assert lo > band_hi, label
-    agents = {label.split("(")[0] for label in claims["c7_optimal"]["series"]}
+    agents = {label.split("(")[0].split(",")[0] for label in claims["c7_optimal"]["series"]}
     assert agents == {"outcome_kl_ucb", "ossb", "outcome_ucb", "kl_ucb", "oracle"}
