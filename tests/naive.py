@@ -367,12 +367,14 @@ def index_ossb(inst, state, t, params, rng):
     with fewest observations if it has at most eps * s, else the suboptimal choice of smallest
     N_x / eta_x. Deterministic map: choices are outcomes (N_o pooled), eta_o = 1/kl(mean_o, mean*);
     stochastic kernel: choices are arms, eta_a = 1/K_inf(Qhat[a]; means of the outcomes seen,
-    mean*), recomputed when t >= 1.1 x the t of the last solve (and at least one pull later).
+    mean*). eta is recomputed when t >= 1.1 x the t of the last solve (and at least one pull
+    later), and on a deterministic map also when the estimated best outcome changes.
     Returns an index whose argmax (ties uniform) is the play."""
     eps, gamma = float(params.get("eps", 0.01)), float(params.get("gamma", 0.0))
     K, m = inst.K, inst.m
     if not hasattr(state, "ossb"):
-        state.ossb = {"s": 0, "last_t": None, "next_solve": 0.0, "eta": np.zeros(K)}
+        state.ossb = {"s": 0, "last_t": None, "next_solve": 0.0, "eta": np.zeros(K), "eta_o": np.zeros(m),
+                      "best_o": None}
     mem = state.ossb
     fresh = mem["last_t"] != t
     mem["last_t"] = t
@@ -389,8 +391,15 @@ def index_ossb(inst, state, t, params, rng):
     best = arm_mean.max()
     log_t = math.log(max(t, 1))
     if inst.deterministic:
+        seen_o = [o for o in range(m) if seen[o]]
+        best_o = max(seen_o, key=lambda o: (mean[o], -o))  # the first outcome of largest mean
+        if (fresh and t >= mem["next_solve"]) or best_o != mem["best_o"]:
+            mem["eta_o"] = np.array([1.0 / _reward_kl(inst, mean[o], best) if seen[o] and mean[o] < best else 0.0
+                                     for o in range(m)])
+            mem["next_solve"] = max(1.1 * t, t + 1.0)
+            mem["best_o"] = best_o
+        eta = mem["eta_o"]
         sub = [o for o in range(m) if seen[o] and mean[o] < best]
-        eta = {o: 1.0 / _reward_kl(inst, mean[o], best) for o in sub}
         explore = any(state.N_out[o] < (1 + gamma) * eta[o] * log_t for o in sub)
     else:
         if fresh and t >= mem["next_solve"]:
@@ -415,7 +424,7 @@ def index_ossb(inst, state, t, params, rng):
         if counts[least] <= eps * mem["s"]:
             pick = least
         else:
-            pick = min(sub, key=lambda o: (state.N_out[o] / eta[o], o))
+            pick = min((o for o in sub if eta[o] > 0), key=lambda o: (state.N_out[o] / eta[o], o))
         return np.where(phi == pick, 1.0, 0.0)
     fewest = state.N_arm.min()
     if fewest <= eps * mem["s"]:

@@ -25,11 +25,12 @@ A choice, its count ``N_x`` and its allocation ``eta_x`` (per unit of ln t) depe
   by arm; section 10, reduction (d)); otherwise it is the separable approximation.
 
 ``kl`` is that of the reward law (Bernoulli; Gaussian ``Delta^2 / (2 sigma^2)`` on deterministic
-maps; exact verifiable rewards: infinite, so ``eta = 0`` and OSSB exploits). The deterministic case
-recomputes the allocation at every pull (m divergences); the stochastic one re-solves the K
-``K_inf`` problems only when ``t`` has grown by 10% since the last solve (between solves the stored
-``eta`` is used with the current ``ln t``): a lazy update, which keeps the estimates that OSSB's
-analysis needs consistent (they converge; the allocation is continuous in them). Combes et al.
+maps; exact verifiable rewards: infinite, so ``eta = 0`` and OSSB exploits). The allocation is
+re-solved (m divergences, or K ``K_inf`` problems) only when ``t`` has grown by 10% since the last
+solve, or, on a deterministic map, when the estimated best outcome changes; between solves the
+stored ``eta`` is used with the current ``ln t`` and the current estimated best. A lazy update:
+the estimates converge and the allocation is continuous in them, which is what OSSB's analysis
+uses. Combes et al.
 prove ``limsup R_T / ln T <= C(theta) F(eps, gamma)`` with ``F -> 1`` as ``eps, gamma -> 0``; the
 defaults are ``eps = 0.01, gamma = 0``.
 """
@@ -59,9 +60,10 @@ def ossb_requires(instance):
 @njit(cache=True)
 def init(K, m, params):
     # N_o, S_o, outcome counts per arm, N_a, phi (first outcome seen, -1 none), scalars
-    # [s, last t, next solve], eta per arm (stochastic kernel), mean per outcome (scratch)
+    # [s, last t, next solve, best outcome at the last solve], eta per arm (stochastic kernel),
+    # mean per outcome (scratch), eta per outcome (deterministic map)
     return (np.zeros(m), np.zeros(m), np.zeros((K, m)), np.zeros(K), np.full(K, -1, np.int64),
-            np.array([0.0, -1.0, 0.0]), np.zeros(K), np.zeros(m))
+            np.array([0.0, -1.0, 0.0, -1.0]), np.zeros(K), np.zeros(m), np.zeros(m))
 
 
 @njit(cache=True)
@@ -110,15 +112,18 @@ def k_inf(counts_a, n_a, mean, seen, c):
 
 @njit(cache=True)
 def index(state, t, params, out):
-    n_o, s_o, counts, n_a, phi, scal, eta, mean = state
+    n_o, s_o, counts, n_a, phi, scal, eta, mean, eta_o = state
     K, m = out.shape[0], mean.shape[0]
     eps, gamma, det, family, sigma = params[0], params[1], params[2], params[3], params[4]
     fresh = t != scal[1]  # the first index call of a round (a batch calls it again with the same t)
     scal[1] = t
     log_t = np.log(max(t, 1))
     seen = n_o > 0
+    top = -1
     for o in range(m):
         mean[o] = s_o[o] / n_o[o] if n_o[o] > 0 else -np.inf
+        if seen[o] and (top < 0 or mean[o] > mean[top]):
+            top = o
     # estimated arm means and the best one
     best = -np.inf
     for a in range(K):
@@ -139,10 +144,14 @@ def index(state, t, params, out):
         return
     explore = False
     if det == 1.0:
+        if (fresh and t >= scal[2]) or top != scal[3]:
+            for o in range(m):
+                eta_o[o] = 1.0 / divergence(mean[o], best, family, sigma) if seen[o] and mean[o] < best else 0.0
+            scal[2] = max(t * 1.1, t + 1.0)
+            scal[3] = top
         for o in range(m):
-            if seen[o] and mean[o] < best:
-                if n_o[o] < (1.0 + gamma) * log_t / divergence(mean[o], best, family, sigma):
-                    explore = True
+            if seen[o] and mean[o] < best and n_o[o] < (1.0 + gamma) * eta_o[o] * log_t:
+                explore = True
     else:
         if fresh and t >= scal[2]:
             for a in range(K):
@@ -171,8 +180,8 @@ def index(state, t, params, out):
         if fewest > eps * s:
             pick, ratio = -1, np.inf
             for o in range(m):
-                if seen[o] and mean[o] < best:
-                    r = n_o[o] * divergence(mean[o], best, family, sigma)  # N_o / eta_o
+                if seen[o] and mean[o] < best and eta_o[o] > 0:
+                    r = n_o[o] / eta_o[o]
                     if r < ratio:
                         pick, ratio = o, r
         for a in range(K):
