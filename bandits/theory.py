@@ -15,7 +15,7 @@ Three asymptotic lower bounds ``liminf R_T / ln T >= c`` (docs/theory.md, "Refer
     over the outcomes its arms reach: ``c = sum_{o: Delta_o > 0} Delta_o / kl(mu_o, mu*)``. K
     enters only through the first pull of each arm, an additive term that does not grow with T.
 (c) Stochastic kernels, agents that see outcomes: :func:`graves_lai`, the Graves-Lai programme of
-    the structure solved numerically with a certified gap (docs/theory.md section 10).
+    the structure solved numerically with a certified gap (docs/theory.md section 11).
 
 :func:`sqrt_m_t_log_t`: Theorem 4.2's upper-bound rate, drawn with constant 1 (its constant is
 not known): a shape to compare with, not a bound.
@@ -145,7 +145,7 @@ def sqrt_m_t_log_t(m: int, t: ArrayLike) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------------------------
-# The Graves-Lai constant (docs/theory.md section 10)
+# The Graves-Lai constant (docs/theory.md section 11)
 # ---------------------------------------------------------------------------------------------
 OBSERVES = ("rewards", "outcomes")
 _CAP = 1.0 - 1e-12   # Bernoulli means of the confusing parameters stay in [0, 1 - 1e-12]
@@ -248,7 +248,7 @@ def graves_lai(instance: Instance, observes: str = "outcomes", map_known: bool =
     tol : relative gap at which the cutting planes stop (at least 1e-3 is enforced on the
         branch-and-bound path, whose default is 1e-4).
 
-    Method (docs/theory.md section 10): cutting planes. A linear programme over ``eta`` with the
+    Method (docs/theory.md section 11): cutting planes. A linear programme over ``eta`` with the
     constraints of finitely many ``lambda`` gives a lower value of ``C`` (fewer constraints); for
     each alternative best arm the inner problem ``min_lambda sum_a eta_a KL_a`` is solved with a
     certified lower bound (a Lagrange dual when the kernel is known: convex; a monotone branch
@@ -291,7 +291,7 @@ def graves_lai(instance: Instance, observes: str = "outcomes", map_known: bool =
         return replace(_solve(model, tol, max_iter), observes=observes, map_known=False)
     if not known and instance.deterministic and (np.bincount(instance.phi, minlength=instance.m) > 0).all():
         # every outcome has an arm: moving b's row toward outcome c costs at least raising mu_c,
-        # which the constraints of c's own arms already price (docs/theory.md section 10, (c))
+        # which the constraints of c's own arms already price (docs/theory.md section 11, (c))
         known = True
         note = "; deterministic map, every outcome produced: the kernel-known value"
     else:

@@ -17,7 +17,8 @@ from claims import reproduce
 EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
          "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk",
-         "c5d_pkpo", "c7_optimal", "c7b_optimal_kernel")
+         "c5d_pkpo", "c4_ablate_c", "c4_ablate_b0", "c4_ablate_eta", "c4_literature", "c7_optimal",
+         "c7b_optimal_kernel")
 
 
 @pytest.fixture(scope="module")
@@ -227,6 +228,41 @@ def test_c5b_covariance_over_training_is_positive_for_grpo_and_lower_with_the_bo
     # the training loop replays bandits.rl.train's runs: the same answer entropy at every checkpoint
     final = claims["c5b_entropy"]["training"]["final"]
     assert final["GRPO (outcome logits)"]["entropy"] < final["GRPO+ucb_con (outcome logits, c=1)"]["entropy"]
+
+
+def test_c4_literature_entropy_bonus_and_pass_at_k_training_against_grpo_on_common_seeds(claims):
+    checks = claims["c4_literature"]["checks"]
+    entropy = checks["entropy (c_H = 0.05)"]
+    passk = checks["Pass@k Training (k = 4)"]
+    # quick scale: entropy solved +0.10, pass@32 +0.19; Pass@k k = 4 solved +0.13, pass@32 +0.10, pass@1 -0.17
+    assert holds(entropy) and entropy["claimed"] == ["solved", "pass@32"]
+    assert holds(passk) and passk["claimed"] == ["solved", "pass@32", "pass@1"]
+    # the controls are GRPO itself (c_H = 0) and GRPO up to rounding (k = 1): on common seeds every
+    # paired difference is 0 (an interval [0, 0]), wholly outside the bands
+    for name, must in (("entropy (c_H = 0: GRPO itself) (control)", ("solved", "pass@32")),
+                       ("Pass@k Training (k = 1) (control: GRPO up to rounding)", ("solved", "pass@32", "pass@1"))):
+        rec = checks[name]
+        assert fails(rec, *must) and rec["fails_as_expected"]
+        for check in must:
+            assert max(abs(v) for v in rec["checks"][check]["ci95"]) < 1e-9
+    # every method appears, measured, at matched pass@1 and at matched entropy
+    for match in ("pass@1", "entropy"):
+        methods = claims["c4_literature"]["matched"][match]["methods"]
+        assert {"entropy", "Pass@k Training", "PKPO", "unlikeliness", "W-REINFORCE", "batch"} <= set(methods)
+    assert (claims["_figures"] / "c4_literature_table.md").read_text().count("|") > 100
+
+
+def test_ablations_draw_every_swept_value(claims):
+    for name, x, values, series in (("c4_ablate_c", "c", 6, {"ucb", "ucb_mean", "ucb_con", "batch"}),
+                                    ("c4_ablate_b0", "b0", 5, {"ucb_con, c=0.2", "ucb_con, c=1"}),
+                                    ("c4_ablate_eta", "eta", 5, {"GRPO", "ucb_con", "batch"})):
+        ab = claims[name]["ablation"]
+        assert ab["x"] == x and series <= set(ab["series"])
+        for s in series:
+            finals = ab["series"][s]["final"]
+            assert len(finals) == values
+            for mean, lo, hi in (p["solved"] for p in finals.values()):
+                assert lo <= mean <= hi
 
 
 def test_c7_outcome_kl_ucb_attains_the_graves_lai_constant_and_the_controls_do_not(claims):

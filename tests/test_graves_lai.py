@@ -1,6 +1,6 @@
 """bandits.theory.graves_lai: the Graves-Lai constant against closed forms and brute-force grids.
 
-Closed forms (docs/theory.md section 10): outcome-blind agents, Lai-Robbins; a deterministic map,
+Closed forms (docs/theory.md section 11): outcome-blind agents, Lai-Robbins; a deterministic map,
 the structured constant; exact rewards with an unknown kernel, Lai-Robbins again. Brute force
 (K, m <= 3): the programme with the constraints of every confusing parameter on a fine grid,
 solved as one linear programme (a grid of constraints gives a value just below C). Each check is

@@ -1,5 +1,5 @@
 """OSSB, Optimal Sampling for Structured Bandits (Combes, Magureanu and Proutiere, NeurIPS 2017), for
-the outcome structure; arm control (R1; docs/theory.md section 10).
+the outcome structure; arm control (R1; docs/theory.md section 11).
 
 OSSB plays the allocation of the Graves-Lai programme (:func:`bandits.theory.graves_lai`) computed
 at the estimated parameter, with a little forced exploration. Each arm once, then at each pull
@@ -16,13 +16,13 @@ A choice, its count ``N_x`` and its allocation ``eta_x`` (per unit of ln t) depe
 * **deterministic map** (the agent knows the map is deterministic, so one pull of an arm tells its
   outcome): a choice is an outcome, ``N_o`` its observations pooled over its arms, and the
   programme's solution is ``eta_o = 1 / kl(mean_o, mean*)`` for the outcomes below the best
-  (docs/theory.md section 10, reduction (b)); playing an outcome plays one of its arms (uniformly).
+  (docs/theory.md section 11, reduction (b)); playing an outcome plays one of its arms (uniformly).
 * **stochastic kernel** (estimated, ``Qhat``): a choice is an arm, ``N_a`` its pulls, and
   ``eta_a = 1 / K_inf(Qhat[a]; mean, theta_hat*)``, the smallest divergence of a law over the
   outcome means with mean theta_hat* from the arm's outcome law (Honda and Takemura 2010). This is
   the programme's solution when the best arm's kernel row gives every outcome positive
   probability (then every outcome's mean is pinned by the best arm and the programme separates
-  by arm; section 10, reduction (d)); otherwise it is the separable approximation.
+  by arm; section 11, reduction (d)); otherwise it is the separable approximation.
 
 ``kl`` is that of the reward law (Bernoulli; Gaussian ``Delta^2 / (2 sigma^2)`` on deterministic
 maps; exact verifiable rewards: infinite, so ``eta = 0`` and OSSB exploits). The allocation is

@@ -1,5 +1,5 @@
 """Outcome KL-UCB: Bernoulli KL-UCB on the outcomes of a deterministic map, arm control (R1;
-docs/theory.md section 10).
+docs/theory.md section 11).
 
 Reward statistics are pooled per outcome (``N_o``, ``mean_o``); an arm's outcome ``phi(a)`` is known
 after its first pull (the agent knows the map is deterministic). Each arm once, then::

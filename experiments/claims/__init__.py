@@ -21,6 +21,8 @@ entropy     :mod:`.grpo`             the entropy mechanism on the learner's real
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
+ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
+literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
 optimal     :mod:`.optimal`          OSSB's regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
@@ -45,8 +47,10 @@ from bandits import sweep
 from bandits.experiment import ExperimentError, load
 from bandits.plots import STYLE
 from bandits.sweep import write_atomic
+from .ablation import draw_ablation
 from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
+from .literature import draw_literature
 from .minimax import draw_minimax
 from .optimal import draw_optimal
 from .pkpo import draw_pkpo
@@ -56,7 +60,7 @@ from .tradeoff import draw_tradeoff
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
-           "passk": draw_passk, "pkpo": draw_pkpo}
+           "passk": draw_passk, "pkpo": draw_pkpo, "ablation": draw_ablation, "literature": draw_literature}
 FIGURES["optimal"] = draw_optimal
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
@@ -66,9 +70,10 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
-                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
+                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"},
+                 "ablation": {"x"}, "literature": {"solved_gain", "pass_gain", "pass1_change", "reference"}}
 FIGURE_FIELDS["optimal"] = {"limit", "change"}
-LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
+LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo", "ablation", "literature"}  # the kinds of experiments with [[learner]] tables
 
 
 def check_figure(exp) -> None:
