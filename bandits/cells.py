@@ -25,6 +25,7 @@ import json
 import warnings
 from dataclasses import dataclass
 
+from . import rollouts  # noqa: F401  (registers generator = "rollouts" for [instance] and [questions])
 from ._version import __version__
 from .agents.base import Agent
 from .instances import TOML_GENERATORS

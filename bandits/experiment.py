@@ -46,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from ._validate import REQUIRED, Param
+from . import rollouts  # noqa: F401  (registers generator = "rollouts" for [instance] and [questions])
+from ._validate import MAX_LENGTH, REQUIRED, Param
 from ._version import __version__
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
@@ -67,11 +68,11 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 #: The ``[sweep]`` fields of each kind of experiment, declared once (numbers checked by :class:`Param`).
 SWEEP_FIELDS = {
-    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1),
+    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1, high=MAX_LENGTH),
                "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
                "seed": Param(0, "root seed of the sweep", integer=True, low=0),
                "batch": Param(1, "pulls per round (a list sweeps it)", integer=True, low=1)},
-    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1),
+    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1, high=MAX_LENGTH),
                 "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
                 "seed": Param(0, "root seed of the sweep", integer=True, low=0),
                 "seeds": Param("own", "'own': each learner its own run seeds; 'common': every learner the same "

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from .._validate import Param, check_int, check_params
+from .._validate import MAX_LENGTH, Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
 from ..engine.blocks import run_in_blocks
 from ..engine.checkpoints import resolve_checkpoints
@@ -593,7 +593,7 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
                                "entropy_coef": entropy_coef, "rank_penalty": rank_penalty, "psr_weight": psr_weight})
     if not isinstance(common_seeds, bool):
         raise TypeError(f"common_seeds must be True or False, got {common_seeds!r}")
-    steps = check_int(steps, "steps", low=1)
+    steps = check_int(steps, "steps", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)

@@ -23,6 +23,7 @@ passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled gr
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
 ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
 literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
+rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
 optimal     :mod:`.optimal`          OSSB's regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
@@ -57,6 +58,7 @@ from .pkpo import draw_pkpo
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
+from .heldout import draw_rollouts
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
@@ -64,6 +66,8 @@ FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_hor
 FIGURES["optimal"] = draw_optimal
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
+FIGURES["rollouts"] = draw_rollouts  # C6: measured on the samples of a real model (no sweep)
+MEASURED.add("rollouts")
 
 
 FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
@@ -72,6 +76,7 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
                  "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"},
                  "ablation": {"x"}, "literature": {"solved_gain", "pass_gain", "pass1_change", "reference"}}
+FIGURE_FIELDS["rollouts"] = {"fit", "expected"}
 FIGURE_FIELDS["optimal"] = {"limit", "change"}
 LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo", "ablation", "literature"}  # the kinds of experiments with [[learner]] tables
 
