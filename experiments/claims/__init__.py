@@ -24,7 +24,7 @@ pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outco
 ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
 literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
 rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
-optimal     :mod:`.optimal`          OSSB's regret / ln t reaches the Graves-Lai constant (C7)
+optimal     :mod:`.optimal`          regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
