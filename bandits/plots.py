@@ -184,7 +184,8 @@ def _reference_curves(ax, group, cells):
     """The lower bound that applies to each agent on the panel, and sqrt(m t ln t) for outcome control.
 
     Outcome-blind agents get Lai-Robbins on the arms, agents that see outcomes the structured
-    bound on the outcomes (:mod:`bandits.theory`); a bound without a closed form is not drawn.
+    bound on the outcomes, on stochastic kernels the Graves-Lai constant computed by
+    :func:`bandits.theory.graves_lai` (its certified lower value).
     """
     key = group.cell.iloc[0]
     cell = cells[key]

@@ -22,7 +22,7 @@ EXPERIMENTS = Path(__file__).resolve().parent.parent / "experiments"
 NAMES = ("c1a_minimax_arms", "c1b_needle", "c2a_needle", "c2a_gap", "c2b_minimax_outcomes", "c2c_horizon",
          "c3_batch", "c4_rl", "c5a_collision", "c5b_entropy", "c5c_amplification", "c5d_passk",
          "c5d_pkpo", "c4_ablate_c", "c4_ablate_b0", "c4_ablate_eta", "c4_literature",
-         "c6_rollouts", "c6d_rollouts_rl")
+         "c6_rollouts", "c6d_rollouts_rl", "c7_optimal", "c7b_optimal_kernel")
 
 
 @pytest.fixture(scope="module")
@@ -440,3 +440,27 @@ def test_c6d_c4_on_real_questions_is_measured_not_claimed(claims):
             assert not rec["checks"]["solved"]["ok"], label
     placebo = checks["GRPO+ucb_con (outcome logits, c=0)"]
     assert fails(placebo, "solved", "pass@32") and placebo["checks"]["pass@32"]["ci95"][0] < 0 < placebo["checks"]["pass@32"]["ci95"][1]
+
+
+def test_c7_outcome_kl_ucb_attains_the_graves_lai_constant_and_the_controls_do_not(claims):
+    """C7: regret per unit of ln t over the last decade, / the Graves-Lai constant C of the structure."""
+    for name in ("c7_optimal", "c7b_optimal_kernel"):
+        for info in claims[name]["instances"].values():  # C certified by the solver
+            low, high = info["graves_lai"]
+            assert 0 < low <= high <= low * (1 + 1e-3) and info["lai_robbins"] > 2 * low
+        for label, rec in claims[name]["series"].items():
+            agent = label.split("(")[0].split(",")[0]
+            limit = rec["checks"]["limit"]
+            (lo, hi), (band_lo, band_hi) = limit["ci95"], limit["band"]
+            if agent == "outcome_kl_ucb":
+                assert holds(rec), (label, rec["checks"])
+            elif agent == "ossb":  # measured, not claimed
+                assert rec["role"] == "claim" and rec["claimed"] == [] and hi < 3.0, label
+            else:  # decisive: the whole interval outside the band
+                assert fails(rec, "limit") and rec["fails_as_expected"], label
+                if agent == "oracle":
+                    assert hi < band_lo, label
+                else:  # outcome UCB (optimism) and KL-UCB on the arms (outcome-blind) pay more
+                    assert lo > band_hi, label
+    agents = {label.split("(")[0].split(",")[0] for label in claims["c7_optimal"]["series"]}
+    assert agents == {"outcome_kl_ucb", "ossb", "outcome_ucb", "kl_ucb", "oracle"}

@@ -24,6 +24,7 @@ pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outco
 ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
 literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
 rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
+optimal     :mod:`.optimal`          regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -53,6 +54,7 @@ from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
 from .literature import draw_literature
 from .minimax import draw_minimax
+from .optimal import draw_optimal
 from .pkpo import draw_pkpo
 from .readme import update_readme
 from .rl import draw_rl
@@ -63,6 +65,7 @@ from .heldout import draw_rollouts
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
            "passk": draw_passk, "pkpo": draw_pkpo, "ablation": draw_ablation, "literature": draw_literature}
+FIGURES["optimal"] = draw_optimal
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
 FIGURES["rollouts"] = draw_rollouts  # C6: measured on the samples of a real model (no sweep)
@@ -76,6 +79,7 @@ FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"
                  "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"},
                  "ablation": {"x"}, "literature": {"solved_gain", "pass_gain", "pass1_change", "reference"}}
 FIGURE_FIELDS["rollouts"] = {"fit", "expected"}
+FIGURE_FIELDS["optimal"] = {"limit", "change"}
 LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo", "ablation", "literature"}  # the kinds of experiments with [[learner]] tables
 
 
