@@ -26,7 +26,15 @@ each arm its own outcome, UCB1 with alpha = 2):
    alike. Ratios: thompson / C (target
    >= 1.5), kl_ucb / ucb1 (target >= 1/3), ucb1 / C.
 
-8. ``--crn`` (only this report): the variance reduction of common random numbers. For ucb1
+8. Tuned C (``--tuned-only`` prints only this): every agent with a C loop that uses the engine's
+   own shortcuts (``../shared/bench/ucb1_tuned.c``; ``bandits/bench_c/thompson_tuned.c`` and
+   ``kl_ucb_tuned.c``, shipped with the package), compiled with ``gcc -O3 -march=native``, and the
+   plain C loop of the same algorithm (``gcc -O2``) where there is one, K = 10, T = ``--horizon``,
+   R = ``--runs``: the engine, the tuned loop and the plain loop in turns, ``--repeats`` times;
+   pulls per second (best of the turns) and the ratios engine / tuned C and engine / plain C
+   (median of the turns, with their range). Targets: ucb1 >= 1.0 x tuned C, the others >= 0.9 x.
+
+9. ``--crn`` (only this report): the variance reduction of common random numbers. For ucb1
    against kl_ucb and ucb1 against outcome_ucb on minimax_arms(K=10, eps=0.1) and
    llm_like(K=64, m=8) (and minimax_outcomes(K=64, m=8, eps=0.1), as llm_like has no
    environment randomness), T = ``--crn-horizon``, ``--crn-runs`` runs: the standard error of the mean
@@ -42,6 +50,7 @@ Run::
 
     python -m bandits.bench [--horizon 1000000] [--runs 4] [--numpy-horizon 100000]
                             [--repeats 3] [--c-source PATH] [--agent-seconds 1.0] [--agents-only]
+                            [--tuned-only]
     python -m bandits.bench --crn [--crn-horizon 10000] [--crn-runs 400]
 """
 
@@ -56,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 
 import numpy as np
 
@@ -76,6 +86,14 @@ TARGET_KL_UCB1 = 1.0 / 3.0
 C_REFERENCES = {"ucb1": "ucb1_ref.c", "thompson": "thompson_ref.c"}  # agent -> C loop of the same algorithm
 FULL_HORIZON = ("ucb1", "thompson", "kl_ucb")  # at batch 1 these run T = --horizon exactly (their ratios)
 AGENT_KS = (10, 100)
+BENCH_C_DIR = PACKAGE_DIR / "bench_c"  # the package's own C loops (package data)
+# agent -> its tuned C loop: (where, file); "shared" = ../shared/bench, "package" = BENCH_C_DIR
+TUNED_C = {"ucb1": ("shared", "ucb1_tuned.c"), "thompson": ("package", "thompson_tuned.c"),
+           "kl_ucb": ("package", "kl_ucb_tuned.c")}
+TARGET_TUNED = {"ucb1": 1.0, "thompson": 0.9, "kl_ucb": 0.9}
+TUNED_FLAGS = ("-O3", "-march=native")   # as ucb1_tuned.c asks
+PLAIN_FLAGS = ("-O2",)                   # as the SPEC builds the plain loops
+NO_GCC = "gcc not found on PATH: the C loops are skipped (install gcc to compare the engine with C)"
 AGENT_BATCHES = ((1, 0.0), (8, 1.0))  # (round size, batch penalty lam)
 
 # Code run in a fresh interpreter to time the first simulate call (see compile_times).
@@ -146,13 +164,16 @@ def compile_times():
 
 def find_c_source(explicit=None, name="ucb1_ref.c"):
     """(path of the C file ``name`` or None, where it was looked for): ``explicit`` if given, else
-    ../shared/bench/``name`` relative to the working directory, then to the repository root."""
+    ../shared/bench/``name`` relative to the working directory, then to the repository root, then
+    shared/bench/``name`` in any folder above the repository."""
     if explicit is not None:
         path = pathlib.Path(explicit)
         return (path if path.is_file() else None), str(path)
     candidates = [(base / C_RELATIVE.with_name(name)).resolve() for base in (pathlib.Path.cwd(), REPO_ROOT)]
+    # a git worktree of the project sits deeper than the checkout: shared/bench in a parent folder
+    candidates += [parent / "shared" / "bench" / name for parent in REPO_ROOT.parents]
     found = next((path for path in candidates if path.is_file()), None)
-    return found, " or ".join(dict.fromkeys(map(str, candidates)))
+    return found, " or ".join(dict.fromkeys(map(str, candidates[:2]))) + " or shared/bench above the repository"
 
 
 def bench_c(source, horizon, runs, repeats, k=K):
@@ -298,9 +319,11 @@ def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horiz
                                 **extra)
 
     probe = min(horizon, 2_000)
-    once(probe, 1)                                  # compile, or load from the disk cache
-    start = time.perf_counter()
-    once(probe, 1)
+    with warnings.catch_warnings():                 # one run: no spread, and none needed here
+        warnings.simplefilter("ignore", UserWarning)
+        once(probe, 1)                              # compile, or load from the disk cache
+        start = time.perf_counter()
+        once(probe, 1)
     rate = probe / (time.perf_counter() - start)
     T = horizon if exact_horizon else int(min(horizon, max(probe, rate * seconds / runs)))
     secs, res = best_of(lambda: once(T, runs), repeats)
@@ -374,6 +397,108 @@ def print_agents(rows, rates, c_rates, runs):
                          TARGET_KL_UCB1 if k == K else None))
 
 
+# ----------------------------------------------------------------------------- 8. tuned C
+
+def tuned_source(name):
+    """(path or None, where it was looked for) of agent ``name``'s tuned C loop (see TUNED_C)."""
+    where, file = TUNED_C[name]
+    if where == "shared":
+        return find_c_source(None, file)
+    path = BENCH_C_DIR / file
+    return (path if path.is_file() else None), str(path)
+
+
+def build_c(source, flags, folder):
+    """Compile the C file ``source`` (a :func:`find_c_source` pair) with gcc and ``flags`` into
+    ``folder``; returns the executable's path, or a one-line reason why it could not be built."""
+    path, looked = source
+    if path is None:
+        return f"C source not found (looked for {looked})"
+    gcc = shutil.which("gcc")
+    if gcc is None:
+        return NO_GCC
+    exe = pathlib.Path(folder) / f"{pathlib.Path(path).stem}{'_'.join(flags).replace('-', '')}"
+    build = subprocess.run([gcc, *flags, "-o", str(exe), str(path), "-lm"], capture_output=True, text=True)
+    if build.returncode != 0:
+        lines = build.stderr.strip().splitlines()
+        return f"gcc {' '.join(flags)} failed on {pathlib.Path(path).name}: {lines[-1] if lines else build.returncode}"
+    return exe
+
+
+def run_c(exe, k, horizon, runs):
+    """Run a compiled C loop (``exe K T R``); returns (pulls/s, mean final regret) as it prints them."""
+    out = subprocess.run([str(exe), str(k), str(horizon), str(runs)], capture_output=True, text=True, check=True)
+    rate, regret = (float(v) for v in out.stdout.split()[:2])
+    return rate, regret
+
+
+def bench_tuned(horizon, runs, repeats, k=K):
+    """Rows (agent, engine, tuned, plain) of the tuned-C table; each side a dict with ``rates``
+    (one per turn) and ``regret``, or a one-line reason why that side was skipped.
+
+    The engine, the tuned C loop and the plain C loop of an agent run in turns, ``repeats`` times,
+    so that a change of load on a shared machine hits every side of a ratio alike.
+    """
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="bandits-tuned-c-") as tmp:
+        for name in TUNED_C:
+            tuned = build_c(tuned_source(name), TUNED_FLAGS, tmp)
+            plain = (build_c(find_c_source(None, C_REFERENCES[name]), PLAIN_FLAGS, tmp)
+                     if name in C_REFERENCES else "no plain C loop")
+            sides = {"engine": {"rates": []}, "tuned": {"rates": []}, "plain": {"rates": []}}
+            for _ in range(max(1, repeats)):
+                _, rate, regret = time_agent(name, k, 1, 0.0, horizon, runs, 1, 1.0, exact_horizon=True)
+                sides["engine"]["rates"].append(rate)
+                sides["engine"]["regret"] = regret
+                for side, exe in (("tuned", tuned), ("plain", plain)):
+                    if not isinstance(exe, str):
+                        rate, regret = run_c(exe, k, horizon, runs)
+                        sides[side]["rates"].append(rate)
+                        sides[side]["regret"] = regret
+            for side, exe in (("tuned", tuned), ("plain", plain)):
+                if isinstance(exe, str):
+                    sides[side] = exe
+            rows.append((name, sides["engine"], sides["tuned"], sides["plain"]))
+    return rows
+
+
+def turn_ratios(engine, other):
+    """(median, min, max) of the engine's rate over ``other``'s, turn by turn; None if skipped."""
+    if isinstance(other, str):
+        return None
+    r = np.array(engine["rates"]) / np.array(other["rates"])
+    return float(np.median(r)), float(r.min()), float(r.max())
+
+
+def print_tuned(rows, horizon, runs, k=K):
+    """The tuned-C table and its ratios."""
+    print(f"tuned C: K={k} Bernoulli arms, means linspace(0.1, 0.9, {k}), T={horizon}, {runs} runs, one thread; "
+          f"engine, tuned C (gcc {' '.join(TUNED_FLAGS)}) and plain C (gcc {' '.join(PLAIN_FLAGS)}) in turns")
+    print(f"{'agent':<10}{'engine':>11}{'tuned C':>11}{'plain C':>11}{'engine/tuned':>22}{'engine/plain':>22}"
+          f"{'regret (engine, tuned, plain)':>32}")
+    reasons = {}
+    for name, engine, tuned, plain in rows:
+        cells, regrets = [], [f"{engine['regret']:.1f}"]
+        for side in (engine, tuned, plain):
+            cells.append(f"{max(side['rates']):.3e}" if isinstance(side, dict) else "-")
+        for side in (tuned, plain):
+            regrets.append(f"{side['regret']:.1f}" if isinstance(side, dict) else "-")
+            if isinstance(side, str) and side != "no plain C loop":
+                reasons.setdefault(side, []).append(name)
+        ratios = []
+        for side in (tuned, plain):
+            r = turn_ratios(engine, side)
+            ratios.append("-" if r is None else f"{r[0]:.2f} [{r[1]:.2f}-{r[2]:.2f}]")
+        print(f"{name:<10}{cells[0]:>11}{cells[1]:>11}{cells[2]:>11}{ratios[0]:>22}{ratios[1]:>22}"
+              f"{', '.join(regrets):>32}")
+    for reason, names in reasons.items():
+        print(f"  C loops of {', '.join(names)} skipped: {reason}")
+    print("ratios engine / tuned C (median of the turns):")
+    for name, engine, tuned, _ in rows:
+        r = turn_ratios(engine, tuned)
+        print(ratio_line(f"{name} / tuned C, K={k}", None if r is None else r[0], TARGET_TUNED[name]))
+
+
 CRN_PAIRS = (("ucb1", "kl_ucb"), ("ucb1", "outcome_ucb"))
 
 
@@ -440,6 +565,7 @@ def parse_args(argv=None):
     p.add_argument("--agent-seconds", type=float, default=1.0,
                    help="about how long one timing of the agent table lasts (its horizon is cut to fit)")
     p.add_argument("--agents-only", action="store_true", help="print only the table of every agent")
+    p.add_argument("--tuned-only", action="store_true", help="print only the table against the tuned C loops")
     p.add_argument("--crn", action="store_true", help="print only the common-random-numbers report")
     p.add_argument("--crn-horizon", type=int, default=10_000, help="pulls per run in the CRN report")
     p.add_argument("--crn-runs", type=int, default=400, help="runs per agent in the CRN report")
@@ -458,6 +584,10 @@ def main(argv=None):
           "(other processes share them: rates drop with load)")
     if args.agents_only:
         print_agents(*bench_agents(args), R)
+        return 0
+    if args.tuned_only:
+        print_tuned(bench_tuned(T, R, args.repeats), T, R)
+        print(f"load average after the run: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
         return 0
     if args.crn:
         print_crn(bench_crn(args.crn_horizon, args.crn_runs), args.crn_horizon, args.crn_runs)
@@ -495,6 +625,9 @@ def main(argv=None):
     print(ratio_line("numba 1 thread / numpy", rate1 / rate_np))
     if rate_c is not None:
         print(f"mean final regret at T={T}: numba {reg1:.1f}, C {reg_c:.1f}")
+
+    print()
+    print_tuned(bench_tuned(T, R, args.repeats), T, R)
 
     cells, direct, timings = bench_sweep(args.sweep_horizon)
     print()

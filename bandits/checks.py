@@ -42,6 +42,16 @@ class Check:
         return bool(np.isfinite(self.low) and np.isfinite(self.high) and lo <= self.low and self.high <= hi)
 
     @property
+    def excluded(self) -> bool:
+        """The whole interval lies outside the band (or the statistic is undefined): what a control must
+        show to fail decisively. A control that is neither ``ok`` nor ``excluded`` straddles a band edge:
+        inconclusive."""
+        lo, hi = self.band
+        if not (np.isfinite(self.low) and np.isfinite(self.high)):
+            return True
+        return bool(self.high < lo or self.low > hi)
+
+    @property
     def why(self) -> str:
         """Why the check fails ('' when it holds), in words a reader can check on the figure."""
         lo, hi = self.band

@@ -7,7 +7,6 @@ sized for one column of a two-column paper and saved as PDF and PNG.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +16,7 @@ import pandas as pd
 from . import theory
 from ._style import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, fit_slope, plot_curves
 from .agents.base import control_of
+from .folder import ResultsError, read_config, read_summary, scan, summary_note, unfinished_note, warn
 from .instances import TOML_GENERATORS
 from .rules import is_plain
 
@@ -80,8 +80,12 @@ def plot_folder(folder: str | Path, out: str | Path | None = None, xscale: str =
     """Every figure for a results folder; returns the paths written (PDF and PNG)."""
     folder = Path(folder)
     out = Path(out) if out else folder / "figures"
-    config = json.loads((folder / "config.json").read_text())
-    table = pd.read_csv(folder / "summary.csv")
+    config = read_config(folder)
+    state = scan(folder, config, parse=False)
+    if state.missing or state.damaged:
+        raise ResultsError(unfinished_note(folder, state))
+    table, reason = read_summary(folder, state)  # summary.csv if it matches the cells, else rebuilt from them
+    warn(summary_note(folder, reason))
     if table.empty:
         return []
     present = [m for m in METRIC_LABELS if m in set(table.metric)]
@@ -180,7 +184,8 @@ def _reference_curves(ax, group, cells):
     """The lower bound that applies to each agent on the panel, and sqrt(m t ln t) for outcome control.
 
     Outcome-blind agents get Lai-Robbins on the arms, agents that see outcomes the structured
-    bound on the outcomes (:mod:`bandits.theory`); a bound without a closed form is not drawn.
+    bound on the outcomes, on stochastic kernels the Graves-Lai constant computed by
+    :func:`bandits.theory.graves_lai` (its certified lower value).
     """
     key = group.cell.iloc[0]
     cell = cells[key]

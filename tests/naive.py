@@ -37,10 +37,11 @@ Conventions that the definitions leave open (all documented where used):
 import math
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 REWARDS = ("bernoulli", "gaussian", "verifiable")
 ARM_AGENTS = ("greedy", "epsilon_greedy", "ucb1", "kl_ucb", "thompson",
-              "outcome_ucb", "outcome_thompson", "uniform", "oracle")
+              "outcome_ucb", "outcome_thompson", "ossb", "outcome_kl_ucb", "uniform", "oracle")
 OUTCOME_AGENTS = ("outcome_level_ucb", "outcome_level_thompson", "outcome_level_uniform")
 AGENTS = ARM_AGENTS + OUTCOME_AGENTS
 # Agents documented with "No initial phase".
@@ -334,6 +335,122 @@ def kl_upper_exact(mean, level):
             hi = mid
 
 
+def _reward_kl(inst, p, q):
+    """kl of the reward law between means p and q (exact verifiable rewards: infinite)."""
+    if inst.rewards == "verifiable":
+        return math.inf
+    if inst.rewards == "gaussian":
+        return (q - p) ** 2 / (2.0 * inst.sigma ** 2)
+    return bernoulli_kl(p, q)
+
+
+def _k_inf(weights, values, vmax, c):
+    """K_inf = max over l in [0, 1/(vmax - c)] of sum_o w_o log(1 - l (v_o - c)) (a concave
+    function of l), by scipy's bounded scalar minimisation of its negative."""
+    if weights @ values >= c:
+        return 0.0
+    if vmax <= c:
+        return math.inf
+    top = 1.0 / (vmax - c)
+
+    def negative(l):
+        return -float(np.sum(weights * np.log(np.maximum(1.0 - l * (values - c), 1e-300))))
+
+    res = minimize_scalar(negative, bounds=(0.0, top), method="bounded", options={"xatol": 1e-13 * top})
+    return max(-res.fun, -negative(top * (1 - 1e-12)), 0.0)
+
+
+def index_ossb(inst, state, t, params, rng):
+    """OSSB (Combes, Magureanu, Proutiere 2017) on the outcome structure, from its docstring:
+    exploit (the arms of largest estimated mean sum_o Qhat[a,o] mean_o) when every suboptimal
+    choice x has N_x >= (1 + gamma) eta_x ln t; else s += 1 (once per round) and play the choice
+    with fewest observations if it has at most eps * s, else the suboptimal choice of smallest
+    N_x / eta_x. Deterministic map: choices are outcomes (N_o pooled), eta_o = 1/kl(mean_o, mean*);
+    stochastic kernel: choices are arms, eta_a = 1/K_inf(Qhat[a]; means of the outcomes seen,
+    mean*). eta is recomputed when t >= 1.1 x the t of the last solve (and at least one pull
+    later), and on a deterministic map also when the estimated best outcome changes.
+    Returns an index whose argmax (ties uniform) is the play."""
+    eps, gamma = float(params.get("eps", 0.01)), float(params.get("gamma", 0.0))
+    K, m = inst.K, inst.m
+    if not hasattr(state, "ossb"):
+        state.ossb = {"s": 0, "last_t": None, "next_solve": 0.0, "eta": np.zeros(K), "eta_o": np.zeros(m),
+                      "best_o": None}
+    mem = state.ossb
+    fresh = mem["last_t"] != t
+    mem["last_t"] = t
+    if (state.N_arm == 0).any():
+        return np.where(state.N_arm == 0, 1.0, 0.0)
+    seen = state.N_out > 0
+    mean = np.array([state.S_out[o] / state.N_out[o] if seen[o] else -math.inf for o in range(m)])
+    Qhat = state.qhat()
+    if inst.deterministic:
+        phi = np.array([int(np.flatnonzero(state.counts[a])[0]) for a in range(K)])
+        arm_mean = mean[phi]
+    else:
+        arm_mean = np.array([sum(Qhat[a, o] * mean[o] for o in range(m) if Qhat[a, o] > 0) for a in range(K)])
+    best = arm_mean.max()
+    log_t = math.log(max(t, 1))
+    if inst.deterministic:
+        seen_o = [o for o in range(m) if seen[o]]
+        best_o = max(seen_o, key=lambda o: (mean[o], -o))  # the first outcome of largest mean
+        if (fresh and t >= mem["next_solve"]) or best_o != mem["best_o"]:
+            mem["eta_o"] = np.array([1.0 / _reward_kl(inst, mean[o], best) if seen[o] and mean[o] < best else 0.0
+                                     for o in range(m)])
+            mem["next_solve"] = max(1.1 * t, t + 1.0)
+            mem["best_o"] = best_o
+        eta = mem["eta_o"]
+        sub = [o for o in range(m) if seen[o] and mean[o] < best]
+        explore = any(state.N_out[o] < (1 + gamma) * eta[o] * log_t for o in sub)
+    else:
+        if fresh and t >= mem["next_solve"]:
+            vmax = mean[seen].max()
+            for a in range(K):
+                if arm_mean[a] < best:
+                    k = _k_inf(Qhat[a], np.where(seen, mean, 0.0), vmax, best)
+                    mem["eta"][a] = 1.0 / k if k > 0 else 1e300
+                else:
+                    mem["eta"][a] = 0.0
+            mem["next_solve"] = max(1.1 * t, t + 1.0)
+        eta = mem["eta"]
+        sub = [a for a in range(K) if arm_mean[a] < best]
+        explore = any(state.N_arm[a] < (1 + gamma) * eta[a] * log_t for a in sub)
+    if not explore:
+        return np.where(arm_mean == best, 1.0, 0.0)
+    if fresh:
+        mem["s"] += 1
+    if inst.deterministic:
+        counts = {o: state.N_out[o] for o in range(m) if seen[o]}
+        least = min(counts, key=lambda o: (counts[o], o))
+        if counts[least] <= eps * mem["s"]:
+            pick = least
+        else:
+            pick = min((o for o in sub if eta[o] > 0), key=lambda o: (state.N_out[o] / eta[o], o))
+        return np.where(phi == pick, 1.0, 0.0)
+    fewest = state.N_arm.min()
+    if fewest <= eps * mem["s"]:
+        return np.where(state.N_arm == fewest, 1.0, 0.0)
+    ratios = {a: state.N_arm[a] / eta[a] for a in sub if eta[a] > 0}
+    low = min(ratios.values())
+    return np.array([1.0 if a in ratios and ratios[a] == low else 0.0 for a in range(K)])
+
+
+def index_outcome_kl_ucb(inst, state, t, params, rng):
+    """index_a = max{q in [mean_o, 1] : N_o kl(mean_o, q) <= ln t + c ln ln t}, o = phi(a) (pooled
+    statistics of the arm's outcome; an arm never pulled: +inf). Deterministic maps only."""
+    if not inst.deterministic:
+        raise ValueError("outcome_kl_ucb needs a deterministic map")
+    c = float(params.get("c", 0.0))
+    rhs = math.log(t) + (c * math.log(math.log(t)) if t >= 3 else 0.0)
+    index = np.empty(inst.K)
+    for a in range(inst.K):
+        if state.N_arm[a] == 0:
+            index[a] = math.inf
+            continue
+        o = int(inst.phi[a])
+        index[a] = kl_upper(state.S_out[o] / state.N_out[o], state.N_out[o], rhs)
+    return index
+
+
 def index_uniform(inst, state, t, params, rng):
     """Uniformly random play: every arm scores 0, so the argmax (ties uniform) is a uniform arm at
     every pull (no "each arm once" phase; observations are ignored). With a batch penalty the
@@ -357,6 +474,8 @@ ARM_INDEX = {
     "thompson": index_thompson,
     "outcome_ucb": index_outcome_ucb,
     "outcome_thompson": index_outcome_thompson,
+    "ossb": index_ossb,
+    "outcome_kl_ucb": index_outcome_kl_ucb,
     "uniform": index_uniform,
     "oracle": index_oracle,
 }

@@ -25,7 +25,8 @@ def uniform_index(state, t, params, out):
 
 @njit(cache=True)
 def oracle_index(state, t, params, out):
-    out[:] = params[:out.shape[0]]  # the true arm means theta
+    for a in range(out.shape[0]):  # the true arm means theta (a loop: see greedy._copy)
+        out[a] = params[a]
 
 
 def arm_means(instance, values):

@@ -16,9 +16,17 @@ from .base import Param, define_agent
 
 
 
+@njit(cache=True, inline="always")
+def _copy(src, out):
+    # a loop, not ``out[:] = src``: the slice assignment compiles Numba's shape-mismatch error
+    # message (string formatting), which tripled the first call's compile time
+    for a in range(out.shape[0]):
+        out[a] = src[a]
+
+
 @njit(cache=True)
 def greedy_index(state, t, params, out):
-    out[:] = state[2]
+    _copy(state[2], out)
 
 
 @njit(cache=True)
@@ -27,7 +35,7 @@ def epsilon_greedy_index(state, t, params, out):
         out[:] = -np.inf                  # explore: one uniformly random arm, immune to the penalty
         out[np.random.randint(out.shape[0])] = np.inf
     else:
-        out[:] = state[2]
+        _copy(state[2], out)
 
 
 

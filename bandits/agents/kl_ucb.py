@@ -289,7 +289,7 @@ def _fresh_lower(p, level):
     return p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _group_ub(W, g, budget):
     """The window's upper bound of group ``g``'s index at ``budget`` (see GA, GB)."""
     if W[GB, g] >= 0.0:
@@ -297,7 +297,7 @@ def _group_ub(W, g, budget):
     return W[MEAN, g] + np.sqrt(budget / W[COUNT, g] / 2.0) + 1e-9
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _group_hit(W, g, x):
     """The budget at which the upper bound of group ``g`` reaches ``x`` (-inf: it is there already,
     +inf: never). Both forms increase with the budget."""
@@ -522,7 +522,7 @@ def _index(W, t, c, out):
     # 6. the group with the largest lower bound: the sole possible winner when every other
     #    index is below that bound (written as its lower bound), or a group like the others
     if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
-        _solve_group(W, low_arm, budget)
+        _solve_group(W, np.int64(low_arm), budget)   # int64: one compiled signature, not a literal -1 too
     # 7. write: solved groups their index, the others their lower bound
     for a in range(K):
         g = np.int64(W[LEADER, a])

@@ -21,12 +21,17 @@ entropy     :mod:`.grpo`             the entropy mechanism on the learner's real
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
+ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
+literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
+rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
+optimal     :mod:`.optimal`          regret / ln t reaches the Graves-Lai constant (C7)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
 (:mod:`bandits.checks`); a check holds when its whole interval lies in the claimed band, and
 the figure's ``controls`` (agents that must fail) are drawn in grey and recorded with
-``"ok": false`` and the reason. :func:`reproduce` runs every experiment into ``results/NAME``
+``"ok": false``, a ``verdict`` and the reason: a control fails only decisively, with the whole
+interval outside the band; one that straddles a band edge is ``"inconclusive"`` (more runs needed). :func:`reproduce` runs every experiment into ``results/NAME``
 (resuming what is there), writes ``figures/NAME.pdf`` and ``.png``, and returns the measurements
 (also saved to ``figures/claims.json``, and every check as a table in ``figures/claims.md``).
 """
@@ -44,27 +49,38 @@ from bandits import sweep
 from bandits.experiment import ExperimentError, load
 from bandits.plots import STYLE
 from bandits.sweep import write_atomic
+from .ablation import draw_ablation
 from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
+from .literature import draw_literature
 from .minimax import draw_minimax
+from .optimal import draw_optimal
 from .pkpo import draw_pkpo
+from .readme import update_readme
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
+from .heldout import draw_rollouts
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
-           "passk": draw_passk, "pkpo": draw_pkpo}
+           "passk": draw_passk, "pkpo": draw_pkpo, "ablation": draw_ablation, "literature": draw_literature}
+FIGURES["optimal"] = draw_optimal
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
+FIGURES["rollouts"] = draw_rollouts  # C6: measured on the samples of a real model (no sweep)
+MEASURED.add("rollouts")
 
 
 FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
                  "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
-                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
-LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
+                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"},
+                 "ablation": {"x"}, "literature": {"solved_gain", "pass_gain", "pass1_change", "reference"}}
+FIGURE_FIELDS["rollouts"] = {"fit", "expected"}
+FIGURE_FIELDS["optimal"] = {"limit", "change"}
+LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo", "ablation", "literature"}  # the kinds of experiments with [[learner]] tables
 
 
 def check_figure(exp) -> None:
@@ -91,6 +107,9 @@ def check_figure(exp) -> None:
                                                                 and not isinstance(v, bool) for v in band)
                 and band[0] <= band[1]):
             fail(f"figure.{'slope' if name == 'slope' else 'expected'}", f"a band must be [low, high], got {band!r}")
+    for i, level in enumerate(figure.get("level", [])):  # scaling figures' [[figure.level]] tables
+        if not (isinstance(level, dict) and {"name", "scale", "band"} <= set(level)):
+            fail(f"figure.level[{i}]", "a level check needs name, scale (an expression) and band")
     controls = figure.get("controls", {})
     if not isinstance(controls, dict) or not all(isinstance(v, list) and all(isinstance(c, str) for c in v)
                                                  for v in controls.values()):
@@ -130,6 +149,10 @@ def reproduce(experiments=None, results="results", figures="figures", quick=Fals
     everything = {**old, **measured}
     write_atomic(claims_file, (json.dumps(everything, indent=2, default=float) + "\n").encode())
     write_atomic(figures / "claims.md", markdown_table({k: everything[k] for k in sorted(everything)}).encode())
+    # the README's claims table: rewritten from claims.json after a full-scale run into the checkout's figures/
+    if not quick and figures.resolve() == (experiments.parent / "figures").resolve():
+        if update_readme(experiments.parent / "README.md", claims_file, experiments):
+            log(f"README.md: claims table rewritten from {claims_file}")
     return measured
 
 
@@ -143,7 +166,9 @@ def _brief(measured) -> str:
     parts = []
     for name, rec in groups.items():
         if rec["role"] == "control":
-            parts.append(f"{name}: control {'fails' if rec['fails_as_expected'] else 'DOES NOT FAIL'}")
+            verdict = rec.get("verdict", "fails" if rec["fails_as_expected"] else "passes")
+            parts.append(f"{name}: control " + {"fails": "fails", "inconclusive": "INCONCLUSIVE"}.get(verdict,
+                                                                                                   "DOES NOT FAIL"))
         else:
             parts.append(f"{name}: {'ok' if rec['ok'] else 'FAILS'}")
     return "; ".join(parts)
@@ -165,5 +190,8 @@ def markdown_table(measured: dict) -> str:
                 value = "undefined" if est is None else f"{est:.3g} [{a:.3g}, {b:.3g}]" if a is not None else f"{est:.3g}"
                 role = rec["role"] if claimed is None or check in claimed else "measured"
                 mark = "yes" if row["ok"] else "**no**" if role == "claim" else "no"
+                if "verdict" in row:  # a check the control must fail: decisively, or inconclusive
+                    mark = {"fails": "no (fails decisively)", "inconclusive": "**inconclusive**",
+                            "passes": "**yes (control passes)**"}[row["verdict"]]
                 lines.append(f"| {name} | {agent} | {role} | {row['statistic']} | {value} | {band} | {mark} |")
     return "\n".join(lines) + "\n"

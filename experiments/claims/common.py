@@ -34,25 +34,48 @@ def style(i: int, control: bool) -> dict:
             "markersize": 3.5}
 
 
+def control_verdict(check: Check) -> str:
+    """``"fails"`` when the check's whole interval lies outside its band (or it is undefined),
+    ``"passes"`` when it lies inside, and ``"inconclusive"`` when it straddles a band edge."""
+    return "fails" if check.excluded else "passes" if check.ok else "inconclusive"
+
+
 def agent_record(checks: dict[str, Check], control: list | None, claimed: list | None = None) -> dict:
     """The claims.json entry of one agent: its checks, ``ok`` and, for a control, why it fails.
 
     A claim agent is ``ok`` when every check claimed for it holds (``claimed``: all by default; the
-    others are measured and recorded, not claimed). A control is ``ok: false`` by design; its
-    ``fails_as_expected`` says whether each check it must fail does fail.
+    others are measured and recorded, not claimed). A control is ``ok: false`` by design; it fails
+    as expected only when every check it must fail fails decisively: the whole interval outside the
+    band. ``verdict`` is ``"fails"``, ``"inconclusive"`` (some interval straddles a band edge: more
+    runs are needed; ``reason`` says which) or ``"passes"`` (some check it must fail holds).
     """
     role = "control" if control is not None else "claim"
     rows = {name: c.record(role) for name, c in checks.items()}
     if control is None:
-        claimed = [name for name in (claimed or checks) if name in checks]
+        claimed = [name for name in (checks if claimed is None else claimed) if name in checks]  # [] claims none
         record = {"role": role, "ok": all(checks[name].ok for name in claimed), "checks": rows}
         if set(claimed) != set(checks):
             record["claimed"] = claimed
         return record
     must_fail = [name for name in control if name in checks]
-    reasons = [f"{name}: {checks[name].why}" for name in must_fail if not checks[name].ok]
-    return {"role": role, "ok": False, "fails_as_expected": bool(must_fail) and len(reasons) == len(must_fail),
-            "must_fail": must_fail, "reason": "; ".join(reasons) or "passes checks it must fail", "checks": rows}
+    verdicts = {name: control_verdict(checks[name]) for name in must_fail}
+    for name, v in verdicts.items():
+        rows[name]["verdict"] = v
+    verdict = ("passes" if not must_fail or "passes" in verdicts.values()
+               else "inconclusive" if "inconclusive" in verdicts.values() else "fails")
+    reasons = []
+    for name in must_fail:
+        c = checks[name]
+        if verdicts[name] == "fails":
+            reasons.append(f"{name}: {c.why}")
+        elif verdicts[name] == "inconclusive":
+            reasons.append(f"{name}: inconclusive: {c.statistic} {c.estimate:.3g} [{c.low:.3g}, {c.high:.3g}] "
+                           f"straddles an edge of [{c.band[0]:g}, {c.band[1]:g}]; more runs needed")
+        else:
+            reasons.append(f"{name}: passes ({c.estimate:.3g} [{c.low:.3g}, {c.high:.3g}] inside "
+                           f"[{c.band[0]:g}, {c.band[1]:g}])")
+    return {"role": role, "ok": False, "fails_as_expected": verdict == "fails", "verdict": verdict,
+            "must_fail": must_fail, "reason": "; ".join(reasons) or "no check it must fail", "checks": rows}
 
 
 def instance_of(row):

@@ -31,6 +31,7 @@ from bandits.checks import INF, METHOD, measure
 from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from bandits.rl import learner as L
 from bandits.rl.questions import GENERATORS as QUESTION_GENERATORS
+from bandits.seeding import run_seeds
 from bandits.stats import loglog_slope
 from .common import GREY, agent_record
 
@@ -296,33 +297,48 @@ def draw_entropy(folder, table, exp, stem):
 STD_EPS = 1e-6  # the learner's grpo_advantage divides by std + 1e-6
 
 
-def expected_advantages(p, n, advantage="whitened"):
-    """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
-
-    Exact for the learner's advantages (``grpo_advantage``, population std + 1e-6, or
-    ``centered_advantage``): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
-    ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
-    -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
-    """
-    from scipy.stats import binom
-    p = float(p)
+def _expected_advantages(ps, n, advantage="whitened"):
+    """:func:`expected_advantages` for an array of success probabilities ``ps`` (two arrays)."""
+    ps = np.asarray(ps, dtype=float)
     if np.isinf(n):
         if advantage == "centered":
-            return 1.0 - p, -p
-        s = np.sqrt(p * (1 - p))
-        return (1 - p) / s, -p / s
+            return 1.0 - ps, -ps
+        s = np.sqrt(ps * (1 - ps))
+        return (1 - ps) / s, -ps / s
     n = int(n)
     counts = np.arange(n)
-    weights = binom.pmf(counts, n - 1, p)
+    # Binomial(n - 1, p) weights of C, the correct ones among the other n - 1 samples
+    comb = np.array([math.comb(n - 1, c) for c in counts], dtype=float)
+    weights = comb * ps[..., None] ** counts * (1 - ps[..., None]) ** (n - 1 - counts)
     out = []
     for r in (1.0, 0.0):
         mean = (r + counts) / n
         if advantage == "centered":
             a = r - mean
         else:
-            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean), 0, None)) + STD_EPS)
-        out.append(float(weights @ a))
+            ddof = n / (n - 1) if advantage == "sample_std" else 1.0
+            a = (r - mean) / (np.sqrt(np.clip(mean * (1 - mean) * ddof, 0, None)) + STD_EPS)
+        out.append(weights @ a)
     return out[0], out[1]
+
+
+def expected_advantages(p, n, advantage="whitened"):
+    """``(omega_plus, omega_minus)``: E[A_1 | r_1 = 1] and E[A_1 | r_1 = 0] for a group of n at success p.
+
+    Exact for the learner's advantages (``grpo_advantage``, population std + 1e-6, or
+    ``centered_advantage``; ``"sample_std"``: whitening with the sample std, ddof = 1, the
+    control of C5c): given r_1, the other n - 1 samples hold C ~ Binomial(n - 1, p) correct
+    ones, and A_1 is a function of r_1 and C. ``n = inf``: the large-group limits sqrt((1-p)/p) and
+    -sqrt(p/(1-p)) (whitened), 1 - p and -p (centered).
+    """
+    plus, minus = _expected_advantages(float(p), n, advantage)
+    return float(plus), float(minus)
+
+
+def _h(ps, p_ref, beta, n, advantage):
+    plus, minus = _expected_advantages(ps, n, advantage)
+    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
@@ -332,30 +348,25 @@ def amplification_h(p, p_ref, beta, n=np.inf, advantage="whitened"):
     policy of the learner's expected update when its advantages are those of success p (docs/theory.md
     9.3). Whitened with n = inf, omega_+ - omega_- = 1 / sqrt(p (1 - p)): Mroueh's h with eps = 0.
     """
-    plus, minus = expected_advantages(p, n, advantage)
-    z = np.log(p_ref / (1 - p_ref)) + (plus - minus) / beta
-    return float(1.0 / (1.0 + np.exp(-z)))
+    return float(_h(float(p), p_ref, beta, n, advantage))
 
 
 def amplification_fixed_point(p_ref, beta, n=np.inf, advantage="whitened", grid=4000):
     """p*: the smallest p > p_ref with h(p) = p (bisection after a scan), where a learner started at
     pi_ref stops: the expected logit gap d = logit p - logit p_ref grows while h(p) > p."""
-    lo = p_ref
     ps = p_ref + (1 - p_ref) * (np.arange(1, grid + 1) / (grid + 1))
-    for p in ps:
-        if amplification_h(p, p_ref, beta, n, advantage) <= p:
-            hi = p
-            break
-        lo = p
-    else:
+    below = np.flatnonzero(_h(ps, p_ref, beta, n, advantage) <= ps)  # the whole scan at once
+    if not len(below):
         return 1.0
+    first = below[0]
+    lo, hi = (ps[first - 1] if first else p_ref), ps[first]
     for _ in range(60):
         mid = 0.5 * (lo + hi)
         if amplification_h(mid, p_ref, beta, n, advantage) > mid:
             lo = mid
         else:
             hi = mid
-    return 0.5 * (lo + hi)
+    return float(0.5 * (lo + hi))
 
 
 def amplification_questions(questions, p_ref):
@@ -380,7 +391,7 @@ def draw_amplification(folder, table, exp, stem):
     late = ckpts >= steps // 2  # a run's value: its success probability averaged over the second half
     out = {"method": METHOD + "; a run's value is its success probability averaged over the second half of "
            "training", "band": list(band), "steps": steps, "runs": runs, "checks": {}, "table": []}
-    curves = []
+    curves, ddof_points = [], []
     for j, cell in enumerate(cells):
         s = cell.settings
         for i, p_ref in enumerate(p_refs):
@@ -408,6 +419,26 @@ def draw_amplification(folder, table, exp, stem):
                                  "p_star": round(star, 5), "p_star_own": round(own, 5), "p_star_large_n": round(limit, 5),
                                  "measured": round(float(per.mean()), 5)})
             curves.append((adv, p_ref, beta, j, i, res.checkpoints, p.mean(axis=0), star, own, checks))
+            if adv == "whitened" and cfg.get("ddof1_control", False):
+                # whitening with the sample std (ddof = 1) multiplies every advantage by s = sqrt((n-1)/n);
+                # the step eta (A grad log pi - beta grad KL) is then the whitened learner's at eta s and beta / s
+                scale = math.sqrt((n - 1) / n)
+                res = L.train(amplification_questions(base, p_ref), **{**s, "eta": s["eta"] * scale, "beta": beta / scale},
+                              steps=steps, runs=runs * int(cfg.get("control_runs", 1)), seed=cell.seed + 1000 * i + 500,
+                              checkpoints=ckpts)
+                per = res.metrics["pass@1"][:, late].mean(axis=1)
+                own = amplification_fixed_point(p_ref, beta, n, "sample_std")
+                checks = {"limit": measure("mean p / p* (whitened GRPO's fixed point)", [per],
+                                           lambda mm, e=star: mm[..., 0] / e, band),
+                          "amplified": measure("mean p - p_ref", [per], lambda mm, e=p_ref: mm[..., 0] - e, (0.0, INF)),
+                          "own": measure("mean p / its own fixed point (sample std, ddof = 1)", [per],
+                                         lambda mm, e=own: mm[..., 0] / e, band)}
+                name = f"sample std, ddof=1 (control), p_ref={p_ref:g}, beta={beta:g}"
+                out["checks"][name] = agent_record(checks, ["limit"])
+                out["table"].append({"advantage": "sample_std (ddof=1)", "p_ref": p_ref, "beta": beta, "n": n,
+                                     "eta": s["eta"], "p_star": round(star, 5), "p_star_own": round(own, 5),
+                                     "p_star_large_n": round(limit, 5), "measured": round(float(per.mean()), 5)})
+                ddof_points.append((p_ref, beta, i, checks["limit"]))
 
     fig, axes = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 2.9), constrained_layout=True)
     betas = sorted({c[2] for c in curves})
@@ -436,7 +467,19 @@ def draw_amplification(folder, table, exp, stem):
                     markerfacecolor=None if adv == "whitened" else "white", linewidth=0.8,
                     label=(f"whitened, beta={beta:g}" if i == 0 else None) if adv == "whitened"
                     else ("centered (control)" if i == 0 and beta == betas[0] else None))
+    for p_ref, beta, i, c in ddof_points:
+        xpos = i + 0.12 * (betas.index(beta) - 1) - 0.04
+        ax.errorbar([xpos], [c.estimate], yerr=[[max(c.estimate - c.low, 0)], [max(c.high - c.estimate, 0)]],
+                    color=GREY, marker="^", markersize=3, capsize=1.5, markerfacecolor="white", linewidth=0.8,
+                    label="sample std, ddof = 1 (control)" if (i, beta) == (0, betas[0]) else None)
     ax.set_xticks(range(len(p_refs)), [f"p_ref = {p:g}" for p in p_refs])
+    if ddof_points:  # zoom on the band: the sample-std control sits just below it, the centered one far below
+        lows = [c.low for *_r, c in ddof_points]
+        ax.set_ylim(min(min(lows), band[0]) - 0.005, band[1] + 0.005)
+        centered = [k[-1]["limit"].estimate for k in curves if k[0] != "whitened"]
+        if centered:
+            ax.text(0.02, 0.03, f"centered (control): {min(centered):.2f} to {max(centered):.2f}, below the axis",
+                    transform=ax.transAxes, fontsize=5.5, color=GREY)
     ax.set_ylabel("mean p / p*  (95% CI)")
     ax.set_title("learner's limit over the fixed point of h", fontsize=7)
     handles, names = ax.get_legend_handles_labels()
@@ -635,13 +678,12 @@ def covariance_over_training(questions, settings, steps, runs, seed, checkpoints
     """``(checkpoints, terms)``: ``terms[run, ckpt, 0:3]`` the covariance, the first-order entropy change per
     unit eta and the answer entropy, each averaged over questions, along ``runs`` training runs of the
     learner with ``settings`` (the same seeds as :func:`bandits.rl.learner.train`, so the same runs)."""
-    from bandits.seeding import content_key, run_seeds
     settings = L.check_settings({k: settings[k] for k in L.SETTINGS})
     if settings["beta"] != 0 or settings["reward"] != "plain" or settings["advantage"] != "whitened" \
-            or settings["bonus"] not in ("none", "ucb_con", "batch"):
+            or settings["bonus"] not in ("none", "ucb_con", "batch") or settings["entropy_coef"] != 0 \
+            or settings["rank_penalty"] != 0:
         raise ValueError("covariance over training: whitened GRPO without KL, with bonus none, ucb_con or batch")
-    key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
-    seeds = run_seeds(seed, key, runs)
+    seeds = run_seeds(seed, L.seed_key(questions, settings, steps), runs)
     ckpts = np.asarray(checkpoints, dtype=np.int64)
     out = np.zeros((runs, len(ckpts), questions.X, 3))
     train_with_covariance(seeds, questions.phi, questions.pi0, questions.m, settings["group_size"], settings["eta"],

@@ -64,7 +64,7 @@ def draw_horizon(folder, table, exp, stem) -> dict:
         earlier = np.searchsorted(t, t[later] / 10, side="right") - 1
         local = (X[:, later] - X[:, earlier]) / np.log(t[later] / t[earlier]) / c
         mean, _, low, high, _ = mean_ci(local)
-        left.plot(t[later], mean, label=f"{name}{' (control)' if control is not None else ''}: limit "
+        left.plot(t[later], mean, label=f"{name}{' (control)' if control is not None else ''}: s(T)/c "
                                         f"{fmt_check(checks['limit'])}, change {fmt_check(checks['change'])}", **st)
         left.fill_between(t[later], low, high, color=st["color"], alpha=0.2, linewidth=0)
         left.axvline(t[j1], color="0.85", linewidth=0.6, zorder=0)

@@ -9,7 +9,16 @@ each with a percentile-bootstrap interval over runs:
 ``lower``  ``min_x W(x) / sqrt(x T) >= lower``  (the minimax lower bound; only an agent that
            knows the instance, the oracle, can fail it);
 ``slope``  the least-squares slope of ``log W`` against ``log x`` lies in ``slope``: sqrt(x) up to
-           logarithms (agents whose regret does not grow with x fail it).
+           logarithms (agents whose regret does not grow with x fail it);
+``growth`` (with ``growth = [low, high]``) the slope of ``log W(t)`` against ``log t`` over the
+           checkpoints ``t >= T / 10``, the largest over x: ``W(t)`` grows like ``sqrt(t ln t)``
+           (slope about 0.55), linear regret like ``t`` (slope 1). A bound on ``W / sqrt(x T ln T)``
+           at one T is passed by linear regret with a small enough constant (epsilon-greedy with a
+           small fixed eps); the growth in T is not.
+``consistency`` (with ``consistency = [low, high]``) the slope of ``log R(t)`` against ``log t`` at
+           the grid's largest gap, over ``t >= T / 10``, the largest over x: a gap every learning
+           agent has learned by then, where its regret grows like ``ln t`` (slope about
+           ``1 / ln t``) and linear regret like ``t`` (slope 1).
 
 The right panel shows ``regret / (T gap)`` against the gap at the largest ``x``: 1 - 1/x for an
 agent that cannot tell the choices apart, falling where learning starts.
@@ -20,7 +29,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from bandits.checks import INF, METHOD, final_runs, measure
+from bandits.checks import INF, METHOD, cell_runs, measure
 from bandits.plots import COLUMN_WIDTH, save_figure
 from bandits.stats import bootstrap_interval, loglog_slope, mean_ci
 from .common import agent_record, claimed_of, controls_of, fmt_check, style, unit
@@ -30,12 +39,17 @@ def draw_minimax(folder, table, exp, stem) -> dict:
     cfg = exp.figure
     x, gap = cfg["x"], cfg.get("gap", "eps")
     controls = controls_of(cfg)
-    runs = final_runs(folder, "regret")
+    runs = cell_runs(folder, "regret")
+    paths = runs["values"].copy()  # (runs, checkpoints) per cell; "values" becomes the final regrets
+    runs["values"] = [v[:, -1] for v in paths]
     T = float(runs.horizon.max())
     xs = np.sort(runs[x].unique()).astype(float)
     bounds = {"upper": (-INF, float(cfg["upper"])), "slope": tuple(cfg["slope"])}
     if "lower" in cfg:
         bounds["lower"] = (float(cfg["lower"]), INF)
+    for key in ("growth", "consistency"):
+        if key in cfg:
+            bounds[key] = tuple(float(v) for v in cfg[key])
     measured = {"x": x, "gap": gap, "horizon": int(T), "method": METHOD,
                 "bands": {k: list(v) for k, v in bounds.items()}, "agents": {}}
     fig, (left, right) = plt.subplots(1, 2, figsize=(2 * COLUMN_WIDTH, 3.6), constrained_layout=True)
@@ -59,6 +73,30 @@ def draw_minimax(folder, table, exp, stem) -> dict:
         if "lower" in bounds:
             checks["lower"] = measure(f"min over {x} of W / sqrt({x} T)", samples,
                                       lambda mm: (worst(mm) / np.sqrt(xs * T)).min(axis=-1), bounds["lower"])
+        if "growth" in bounds:
+            t = g["checkpoints"].iloc[0].astype(float)
+            late = np.flatnonzero(t >= T / 10)
+            path = [paths[i][:, j] for i in g.index for j in late]
+
+            def growth(mm, ts=t[late]):
+                w = mm.reshape(mm.shape[:-1] + (len(xs), n_gap, len(ts))).max(axis=-2)
+                return loglog_slope(ts, w).max(axis=-1)
+
+            checks["growth"] = measure(f"max over {x} of the slope of log W(t) against log t, t = "
+                                       f"{int(t[late[0]])} to {int(T)}", path, growth, bounds["growth"], paired=True)
+        if "consistency" in bounds:
+            t = g["checkpoints"].iloc[0].astype(float)
+            late = np.flatnonzero(t >= T / 10)
+            widest = [i for i, e in zip(g.index, g[gap]) if e == g[gap].max()]  # one cell per x
+            path = [paths[i][:, j] for i in widest for j in late]
+
+            def linear(mm, ts=t[late]):
+                r = mm.reshape(mm.shape[:-1] + (len(xs), len(ts)))
+                return loglog_slope(ts, r).max(axis=-1)
+
+            checks["consistency"] = measure(f"max over {x} of the slope of log R(t) against log t at {gap} = "
+                                            f"{g[gap].max():g}, t = {int(t[late[0]])} to {int(T)}", path, linear,
+                                            bounds["consistency"], paired=True)
         per_x = [bootstrap_interval(samples[j * n_gap:(j + 1) * n_gap], lambda mm: mm.max(axis=-1))
                  for j in range(len(xs))]
         W, lo, hi = (np.array(v) for v in zip(*per_x))
@@ -72,7 +110,8 @@ def draw_minimax(folder, table, exp, stem) -> dict:
         st = style(i, control is not None)
         shown = W > 0
         name = (f"{label}{' (control)' if control is not None else ''}: slope {fmt_check(checks['slope'])}, "
-                f"max W/sqrt({x} T ln T) {fmt_check(checks['upper'])}")
+                f"max W/sqrt({x} T ln T) {fmt_check(checks['upper'])}"
+                + (f", growth in T {fmt_check(checks['growth'])}" if "growth" in checks else ""))
         if shown.any():
             left.errorbar(xs[shown], W[shown], yerr=np.clip([W - lo, hi - W], 0, None)[:, shown], capsize=2,
                           linewidth=1.0, label=name, **st)

@@ -11,6 +11,17 @@ Checks, each a ratio or difference of final means with a percentile-bootstrap in
 ``pass@32``   ``pass@32(bonus) - pass@32(GRPO) >= pass_gain``.
 
 Their control is a placebo bonus (``ucb_con`` with ``c = 0``), equal in law to plain GRPO.
+
+Anything that slows GRPO's collapse passes those two: a KL penalty to pi0, or a smaller step. So
+the learners without a bonus that differ from GRPO by ``beta`` or ``eta`` are non-outcome
+regularisers, recorded with the same two checks (measured, not claimed), and the figure's
+``matched`` table names those whose constant was chosen to match a bonus learner's final answer
+entropy (``matched.to``, the bonus; ``matched.learners``, label fragments such as ``"beta=0.07"``):
+for every bonus, ``solved`` and ``pass@32`` minus the matched regulariser's (``vs <regulariser>``)
+measure what outcome information adds at matched entropy; ``matched.claimed`` lists the metrics
+claimed for the matched bonus (the others, and every other bonus's, whose entropy was not matched,
+are measured). Each matched regulariser also records its entropy minus the
+bonus learner's (``entropy match``, band +-``matched.entropy``).
 """
 
 from __future__ import annotations
@@ -28,6 +39,28 @@ def _placebo(label: str) -> bool:
     return "c=0" in label.replace("c=0.", "")
 
 
+def _regulariser(label: str) -> bool:
+    """Plain GRPO with a KL penalty (``beta=``) or another step (``eta=``): a non-outcome regulariser."""
+    return label.startswith("GRPO (") and "eta=" in label
+
+
+def _styles(labels: list) -> tuple[dict, dict]:
+    """Colours and line styles: pi0 sampling black dashed, the placebo grey, the regularisers dash-dotted
+    (their own run through the palette, so that no two learners share colour and style)."""
+    colours, styles, counts = {}, {}, {False: 0, True: 0}
+    palette = [c for c in OKABE_ITO if c != "#000000"]
+    for lab in labels:
+        if lab == "pi0 sampling":
+            colours[lab], styles[lab] = "black", "--"
+        elif _placebo(lab):
+            colours[lab], styles[lab] = GREY, "-"
+        else:
+            reg = _regulariser(lab)
+            colours[lab], styles[lab] = palette[counts[reg] % len(palette)], "-." if reg else "-"
+            counts[reg] += 1
+    return colours, styles
+
+
 TABLE_METRICS = ["distinct_hard", "distinct_unsolved", "entropy_solved", "entropy_unsolved", "entropy_all", "batch_distinct_solved",
                  "batch_distinct_unsolved", "batch_distinct_all", "solved", "pass@32"]
 
@@ -40,13 +73,12 @@ def draw_rl(folder, table, exp, stem):
     shown = table[(table.eta == 0) | (table.param == param)]
     labels = list(dict.fromkeys(shown.sort_values(["eta", "bonus"]).label))
     labels = [lab for lab in labels if lab == "pi0 sampling"] + [lab for lab in labels if lab != "pi0 sampling"]
-    colours = {lab: ("black" if lab == "pi0 sampling" else GREY if _placebo(lab) else OKABE_ITO[i % len(OKABE_ITO)])
-               for i, lab in enumerate(labels)}
+    colours, styles = _styles(labels)
     fig, axes = plt.subplots(2, 2, figsize=(2 * COLUMN_WIDTH, 4.8), constrained_layout=True)
     # (i) transfer of diversity degradation: plain GRPO against sampling pi0, on the questions still
     # unsolved (dotted) and on the fixed set of hard questions (solid, the same questions for both)
     ax = axes[0, 0]
-    grpo = next(lab for lab in labels if lab.startswith("GRPO ("))
+    grpo = f"GRPO ({param} logits)"
     for lab in ("pi0 sampling", grpo):
         for metric, style in (("distinct_hard", "-"), ("distinct_unsolved", ":")):
             g = shown[(shown.label == lab) & (shown.metric == metric)].sort_values("samples")
@@ -62,8 +94,7 @@ def draw_rl(folder, table, exp, stem):
     for ax, metric, ylabel in panels:
         for lab in labels:
             g = shown[(shown.label == lab) & (shown.metric == metric)].sort_values("samples")
-            ax.plot(g.samples, g["mean"], color=colours[lab], label=lab,
-                    linestyle="--" if lab == "pi0 sampling" else "-")
+            ax.plot(g.samples, g["mean"], color=colours[lab], label=lab, linestyle=styles[lab])
             ax.fill_between(g.samples, g.ci_low, g.ci_high, color=colours[lab], alpha=0.15, linewidth=0)
         ax.set_xscale("log")
         ax.set_xlabel("samples drawn")
@@ -78,8 +109,7 @@ def draw_rl(folder, table, exp, stem):
         lows = [g.loc[f"pass@{k}", "ci_low"] for k in ks]
         highs = [g.loc[f"pass@{k}", "ci_high"] for k in ks]
         ax.errorbar(ks, means, yerr=np.clip([np.subtract(means, lows), np.subtract(highs, means)], 0, None),
-                    color=colours[lab], marker="o", markersize=3, capsize=1.5, label=lab,
-                    linestyle="--" if lab == "pi0 sampling" else "-")
+                    color=colours[lab], marker="o", markersize=3, capsize=1.5, label=lab, linestyle=styles[lab])
     ax.set_xscale("log", base=2)
     ax.set_xticks(ks, [str(k) for k in ks])
     ax.set_xlabel("k (samples)")
@@ -88,7 +118,9 @@ def draw_rl(folder, table, exp, stem):
     names = [f"{n}: placebo" if _placebo(n) else n for n in names]
     fig.legend(handles, names, loc="outside lower center", ncol=3, frameon=False)
     runs = int(end[end.metric == "solved"].n.max())
-    fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs", fontsize=7)
+    regs = "; dash-dotted: no bonus, a KL penalty or a smaller step" if any(map(_regulariser, labels)) else ""
+    fig.suptitle(exp.figure.get("title", exp.name) + f"\n{param} logits; mean and 95% CI over {runs} runs{regs}",
+                 fontsize=7)
     save_figure(fig, stem)
 
     final = table[table.checkpoint == table.steps]
@@ -106,7 +138,7 @@ def draw_rl(folder, table, exp, stem):
 
 def rl_checks(folder, cfg, param) -> dict:
     """The C4 checks of every learner with ``param`` logits, and of the controls (see the module docstring)."""
-    finals = {m: final_runs(folder, m) for m in ("distinct_hard", "solved", "pass@32")}
+    finals = {m: final_runs(folder, m) for m in ("distinct_hard", "solved", "pass@32", "entropy_all")}
     frame = finals["solved"]
 
     def values(metric, row):
@@ -115,20 +147,53 @@ def rl_checks(folder, cfg, param) -> dict:
 
     base = frame[frame.eta == 0].iloc[0]
     ours = frame[(frame.eta > 0) & (frame.param == param)]
-    grpo = ours[ours.bonus == "none"].iloc[0]
+    bonuses = ours[ours.bonus != "none"]
+    step = bonuses.eta.iloc[0] if len(bonuses) else ours.eta.max()
+    plain = ours[ours.bonus == "none"]
+    grpo = plain[(plain.beta == 0) & (plain.eta == step)].iloc[0]
+    regularisers = plain[plain.key != grpo.key]
+    gains = (("solved", "solved_gain"), ("pass@32", "pass_gain"))
+    measured = cfg.get("measured", False)  # measured = true: the checks are recorded, none claimed (C6 d)
     out = {"method": METHOD, "bands": {"collapse": [0, cfg["collapse_ratio"]], "solved": [cfg["solved_gain"], None],
                                        "pass@32": [cfg["pass_gain"], None]}, "checks": {}}
     for row, control in ((grpo, None), (base, ["collapse"])):
         check = measure("distinct answers on hard questions, learner / pi0 sampling",
                         [values("distinct_hard", base), values("distinct_hard", row)],
                         lambda mm: mm[..., 1] / mm[..., 0], (0.0, float(cfg["collapse_ratio"])))
-        out["checks"][row.label] = agent_record({"collapse": check}, control)
-    for _, row in ours[ours.bonus != "none"].iterrows():
-        control = ["solved", "pass@32"] if row.c == 0 else None
-        checks = {metric: measure(f"{metric}, learner - GRPO", [values(metric, grpo), values(metric, row)],
-                                  lambda mm: mm[..., 1] - mm[..., 0], (float(cfg[gain]), INF))
-                  for metric, gain in (("solved", "solved_gain"), ("pass@32", "pass_gain"))}
-        out["checks"][row.label] = agent_record(checks, control)
+        out["checks"][row.label] = agent_record({"collapse": check}, control, [] if measured else None)
+
+    def gain_over(row, other, metric, gain, name):
+        return measure(f"{metric}, learner - {name}", [values(metric, other), values(metric, row)],
+                       lambda mm: mm[..., 1] - mm[..., 0], (float(cfg[gain]), INF))
+
+    match = cfg.get("matched", {})
+    matched = [r for _, r in regularisers.iterrows() if any(f in r.label for f in match.get("learners", []))]
+    claimed_metrics = list(match.get("claimed", ["solved", "pass@32"]))
+    for _, row in bonuses.iterrows():
+        checks = {metric: gain_over(row, grpo, metric, gain, "GRPO") for metric, gain in gains}
+        claimed = list(checks)
+        for reg in matched:
+            for metric, gain in gains:
+                name = f"{metric} vs {reg.label}"
+                checks[name] = gain_over(row, reg, metric, gain, reg.label)
+                if metric in claimed_metrics and row.bonus == match.get("to", "ucb_con"):
+                    claimed.append(name)
+        if row.c == 0:  # the placebo must fail every check
+            out["checks"][row.label] = agent_record(checks, list(checks))
+        else:
+            out["checks"][row.label] = agent_record(checks, None, [] if measured else claimed)
+    target = bonuses[(bonuses.bonus == match.get("to", "ucb_con")) & (bonuses.c > 0)]
+    for _, reg in regularisers.iterrows():
+        checks = {metric: gain_over(reg, grpo, metric, gain, "GRPO") for metric, gain in gains}
+        if len(target) and any(r.key == reg.key for r in matched):
+            tol = float(match.get("entropy", 0.25))
+            checks["entropy match"] = measure(f"answer entropy, learner - {target.iloc[0].label}",
+                                              [values("entropy_all", target.iloc[0]), values("entropy_all", reg)],
+                                              lambda mm: mm[..., 1] - mm[..., 0], (-tol, tol))
+        # a non-outcome regulariser: its gains over GRPO are measured, not claimed (they show that a gain
+        # over GRPO does not need outcome information); the entropy match is what its constant was chosen for
+        out["checks"][f"{reg.label} (non-outcome regulariser)"] = agent_record(
+            checks, None, ["entropy match"] if "entropy match" in checks else ["(measured)"])
     return out
 
 
