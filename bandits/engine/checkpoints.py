@@ -75,7 +75,7 @@ def resolve_checkpoints(checkpoints, length: int, batch: int = 1, *, length_name
                         low: int = 1) -> np.ndarray:
     """The checkpoints of a run of ``length`` pulls (or steps): ``None`` gives the default (about 100
     log-spaced counts), an int that many, a list exactly those counts (each in [low, length]), as
-    :func:`bandits.rules.check_checkpoints` checks them.
+    ``bandits.rules.check_checkpoints`` checks them.
 
     The resolver of :func:`bandits.simulate`, :func:`bandits.rl.train` and :func:`bandits.compare`;
     experiment files check their ``checkpoints`` with the same rule.
