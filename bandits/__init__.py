@@ -12,15 +12,14 @@ on common random numbers, paired differences),
 :mod:`bandits.plots`, :mod:`bandits.cli`; :func:`load` reads a results folder back.
 """
 
-__version__ = "0.2.0"
-
-from . import agents, instances  # noqa: E402
-from ._validate import declared  # noqa: E402
-from .agents import Agent, Param, batch_penalty, define_agent, make_agent  # noqa: E402
-from .instances import Instance  # noqa: E402
-from .simulate import Result, default_checkpoints, simulate  # noqa: E402
-from .results import load  # noqa: E402
-from .compare import Comparison, compare  # noqa: E402
+from . import _html, agents, instances, rl  # _html: installs the notebook views (_repr_html_)
+from ._validate import declared
+from ._version import __version__
+from .agents import Agent, Param, batch_penalty, define_agent, make_agent
+from .compare import Comparison, compare
+from .instances import Instance
+from .results import load
+from .simulate import Result, default_checkpoints, simulate
 
 __all__ = [
     "agents", "instances", "Instance", "Agent", "Param", "declared", "define_agent", "make_agent", "batch_penalty",

@@ -12,6 +12,7 @@ import functools
 import inspect
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any, Callable
 
@@ -134,3 +135,25 @@ def declared(**params: Param) -> Callable[[Callable], Callable]:
         checked.params = full
         return checked
     return wrap
+
+
+class TomlView(Mapping):
+    """The generators an experiment file may name: every one of ``registry`` (a generator table,
+    read live, so that generators added later are seen) except ``from_arrays`` (arrays are not
+    TOML). Each registry keeps its view beside it (``bandits.instances.TOML_GENERATORS``,
+    ``bandits.rl.questions.TOML_GENERATORS``)."""
+
+    def __init__(self, registry: dict):
+        self._registry = registry
+
+    def __getitem__(self, name):
+        if name == "from_arrays":
+            raise KeyError(name)
+        return self._registry[name]
+
+    def __iter__(self):
+        return (name for name in self._registry if name != "from_arrays")
+
+    def __len__(self):
+        return sum(1 for _ in self)
+

@@ -59,6 +59,11 @@ import time
 
 import numpy as np
 
+import bandits
+
+from . import rl, sweep
+from .experiment import from_dict
+
 K = 10
 MEANS = np.linspace(0.1, 0.9, K)
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
@@ -100,8 +105,6 @@ def best_of(fn, repeats):
 
 def make_instance():
     """The benchmark instance: K Bernoulli arms, each its own outcome (the C loop's problem)."""
-    import bandits
-
     return bandits.instances.from_arrays(phi=np.arange(K), mu=MEANS, rewards="bernoulli")
 
 
@@ -109,8 +112,6 @@ def make_instance():
 
 def numba_run(inst, horizon, runs, n_jobs):
     """One ``simulate`` call of UCB1 (alpha=2); returns the mean final pseudo-regret."""
-    import bandits
-
     res = bandits.simulate(inst, "ucb1", horizon=horizon, runs=runs, seed=0, n_jobs=n_jobs,
                            checkpoints=[horizon], progress=False, alpha=2.0)
     return float(res.regret[:, -1].mean())
@@ -217,7 +218,6 @@ LEARNER = dict(bonus="ucb_con", param="outcome", group_size=8, eta=0.5, c=1.0, b
 
 def bench_learner(steps, repeats):
     """Compiled policy-gradient steps per second on transfer(X=40, K=200, m=48), one thread."""
-    from . import rl
     qs = rl.transfer(X=40, K=200, m=48, seed=0)
     rl.train(qs, steps=10, runs=1, n_jobs=1, **LEARNER)  # compile or load from the cache
     seconds, _ = best_of(lambda: (rl.train(qs, steps=steps, runs=1, n_jobs=1, checkpoints=[steps],
@@ -260,8 +260,6 @@ SWEEP = {
 
 def bench_sweep(horizon):
     """Seconds for an 8-cell sweep with 1 and 2 workers, and the runner's overhead per cell."""
-    from . import sweep
-    from .experiment import from_dict
     config = {**SWEEP, "sweep": {**SWEEP["sweep"], "horizon": horizon}}
     exp = from_dict(config, source="bench")
     descs = [{"key": c.key, **c.describe()} for c in exp.cells]
@@ -283,8 +281,6 @@ def bench_sweep(horizon):
 
 def agent_instance(k):
     """K Bernoulli arms, means linspace(0.1, 0.9, K), each arm its own outcome."""
-    import bandits
-
     return bandits.instances.from_arrays(phi=np.arange(k), mu=np.linspace(0.1, 0.9, k), rewards="bernoulli")
 
 
@@ -294,8 +290,6 @@ def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horiz
     Unless ``exact_horizon``, T is cut (to at most ``horizon``) so that one timing takes about
     ``seconds``, from a first short run; the rate is still pulls over wall time.
     """
-    import bandits
-
     inst = agent_instance(k)
     extra = {"batch": batch, "lam": lam} if batch > 1 else {}
 
@@ -315,8 +309,6 @@ def time_agent(name, k, batch, lam, horizon, runs, repeats, seconds, exact_horiz
 
 def bench_agents(args):
     """The table of every registered agent, with the C loops beside ucb1 and thompson."""
-    import bandits
-
     names = list(bandits.agents.registered())
     rows, rates, c_rates = [], {}, {}
     for k in AGENT_KS:
@@ -386,7 +378,6 @@ CRN_PAIRS = (("ucb1", "kl_ucb"), ("ucb1", "outcome_ucb"))
 
 
 def crn_instances():
-    import bandits
     # llm_like is verifiable with a deterministic map: the environment draws nothing there, so any
     # spread of the regret is the agents' own (ties, first-visit order) and pairing cannot remove it;
     # minimax_outcomes(K=64, m=8) is the same shape with Bernoulli rewards.
@@ -396,7 +387,6 @@ def crn_instances():
 
 def bench_crn(horizon, runs, seed=0, other_seed=1):
     """Rows (instance, baseline, agent, mean difference, paired se, unpaired se, ratio) of the CRN report."""
-    import bandits
     rows = []
     for inst in crn_instances():
         for base, agent in CRN_PAIRS:

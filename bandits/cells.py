@@ -25,8 +25,12 @@ import json
 import warnings
 from dataclasses import dataclass
 
-from . import __version__
+from ._version import __version__
 from .agents.base import Agent
+from .instances import TOML_GENERATORS
+from .rl.learner import learner_label, train
+from .rl.questions import GENERATORS as QUESTION_GENERATORS
+from .simulate import simulate
 
 __all__ = ["Cell", "BanditCell", "LearnerCell", "CELL_TYPES", "compute_cell", "cell_columns"]
 
@@ -80,9 +84,6 @@ class BanditCell(Cell):
 
     @staticmethod
     def compute(desc: dict) -> dict:
-        from .experiment import TOML_GENERATORS
-        from .simulate import simulate
-
         instance = TOML_GENERATORS[desc["generator"]](**desc["instance"])
         with warnings.catch_warnings():  # the experiment file was checked (and warned about) already
             warnings.filterwarnings("ignore", message="runs=1", category=UserWarning)
@@ -113,17 +114,13 @@ class LearnerCell(Cell):
     kind = "learner"
 
     def describe(self) -> dict:
-        from .rl.learner import learner_label
-
         return {"kind": self.kind, "generator": self.generator, "instance": dict(self.instance_params),
                 "settings": dict(self.settings), "label": learner_label(self.settings), "steps": self.steps,
                 "runs": self.runs, "seed": self.seed, "checkpoints": self.checkpoints, "version": __version__}
 
     @staticmethod
     def compute(desc: dict) -> dict:
-        from .rl import GENERATORS, train
-
-        res = train(GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
+        res = train(QUESTION_GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
                     runs=desc["runs"], seed=desc["seed"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
                     progress=False)
         return {"checkpoints": res.checkpoints, **res.metrics}

@@ -16,13 +16,21 @@ SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import inspect
 import signal
 import sys
 from pathlib import Path
 
+from ._validate import REQUIRED
+from ._version import __version__
+from .agents import registered
+from .experiment import CELL_LIMIT, TOML_GENERATORS, TOML_QUESTION_GENERATORS, ExperimentError, load
+from .plots import plot_folder
+from .rl.learner import SETTINGS
+from .sweep import Interrupted, SweepError, plan, run
+
 EXIT_BAD_INPUT = 2
-CELL_LIMIT = 10_000  # as bandits.experiment.CELL_LIMIT (not imported here: `bandits --help` stays fast)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -36,8 +44,6 @@ class _BadInput(Exception):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = _Parser(prog="bandits", description="Outcome-based bandit simulations.")
     parser.add_argument("--version", action="version", version=f"bandits {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
@@ -76,8 +82,6 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .sweep import Interrupted
-
     try:
         parser = _parser()
         args = parser.parse_args(argv)
@@ -110,9 +114,6 @@ def _fail(message) -> int:
 
 
 def _run(args) -> int:
-    from .experiment import ExperimentError, load
-    from .sweep import SweepError, plan, run
-
     if args.workers is not None and args.workers < 1:
         raise _BadInput(f"--workers must be >= 1, got {args.workers}")
     try:
@@ -131,11 +132,9 @@ def _run(args) -> int:
 
 
 def _plot(args) -> int:
-    import matplotlib
+    import matplotlib  # third-party, lazy: only the drawing commands need it
 
     matplotlib.use("Agg")  # files only, no window
-    from .plots import plot_folder
-
     folder = Path(args.folder)
     if args.out and Path(args.out).exists() and not Path(args.out).is_dir():
         raise _BadInput(f"--out {args.out} is a file, not a folder; choose another figure folder")
@@ -152,12 +151,9 @@ def _plot(args) -> int:
 
 
 def _reproduce(args) -> int:
-    import matplotlib
+    import matplotlib  # third-party, lazy: only the drawing commands need it
 
     matplotlib.use("Agg")
-    from .experiment import ExperimentError
-    from .sweep import SweepError
-
     if args.workers is not None and args.workers < 1:
         raise _BadInput(f"--workers must be >= 1, got {args.workers}")
     sub = Path("quick") if args.quick else Path()
@@ -175,8 +171,6 @@ def _reproduce(args) -> int:
 
 def _paper_code(folder: Path):
     """The ``claims`` package of an experiments folder (the paper's figure code, not installed)."""
-    import importlib.util
-
     init = folder / "claims" / "__init__.py"
     if not init.is_file():
         raise _BadInput(f"{folder}: no claims/ package here; 'bandits reproduce' runs the paper's experiments from a "
@@ -190,17 +184,11 @@ def _paper_code(folder: Path):
 
 
 def _list(args) -> int:
-    from .agents import registered
-    from .experiment import TOML_GENERATORS, TOML_QUESTION_GENERATORS
-
     print("agents (any agent also takes lam >= 0, the batch penalty):")
     for name, spec in registered().items():
         params = ", ".join(f"{k}={p.default:g}" for k, p in spec.params.items()) or "no parameters"
         control = "outcome control" if spec.control == "outcome" else "arm control"
         print(f"  {name:24s} {params:22s} {control}")
-    from ._validate import REQUIRED
-    from .rl.learner import SETTINGS
-
     def generators(title, table):
         print(title)
         for name, fn in table.items():

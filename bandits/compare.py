@@ -27,7 +27,8 @@ from ._validate import check_int, check_real
 from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
 from .seeding import resolve_seed
-from .simulate import Result, resolve_checkpoints, simulate
+from .engine.checkpoints import resolve_checkpoints
+from .simulate import Result, simulate
 from .stats import ci_method, mean_ci
 
 __all__ = ["compare", "Comparison"]

@@ -41,16 +41,19 @@ import json
 import math
 import re
 import sys
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from . import __version__, instances
 from ._validate import REQUIRED, Param
+from ._version import __version__
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
+from .engine.memory import check_memory, estimate_bytes
 from .expressions import ExpressionError, evaluate, is_expression, names_in
+from .instances import TOML_GENERATORS
+from .rl.learner import SETTINGS, check_settings
+from .rl.questions import TOML_GENERATORS as TOML_QUESTION_GENERATORS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -83,36 +86,6 @@ def _default_name(source: str) -> str:
     """The file's stem, or ``experiment`` for a table given in Python (``from_dict``)."""
     stem = Path(source).stem
     return stem if NAME_PATTERN.fullmatch(stem) else "experiment"
-
-
-class _TomlGenerators(Mapping):
-    """The generators an experiment file may name: every registered one (built-in or added with
-    :func:`bandits.instances.define_generator`) except ``from_arrays`` (arrays are not TOML), read
-    live from ``registry()``."""
-
-    def __init__(self, registry):
-        self._registry = registry
-
-    def __getitem__(self, name):
-        if name == "from_arrays":
-            raise KeyError(name)
-        return self._registry()[name]
-
-    def __iter__(self):
-        return (name for name in self._registry() if name != "from_arrays")
-
-    def __len__(self):
-        return sum(1 for _ in self)
-
-
-def _question_generators():
-    from .rl.questions import GENERATORS  # imported when needed: the learners load their kernels
-
-    return GENERATORS
-
-
-TOML_GENERATORS = _TomlGenerators(lambda: instances.GENERATORS)
-TOML_QUESTION_GENERATORS = _TomlGenerators(_question_generators)
 
 
 class ExperimentError(ValueError):
@@ -353,9 +326,9 @@ def _bandit_cells(raw, sweep, source, fail, max_cells):
             try:
                 instance = TOML_GENERATORS[generator](**params)
             except (TypeError, ValueError) as exc:
-                fail("instance", f"{exc} (at {_where(params)})")
+                fail("instance", f"{exc} (at {where(params)})")
             except MemoryError:
-                fail("instance", f"out of memory building the instance (at {_where(params)})")
+                fail("instance", f"out of memory building the instance (at {where(params)})")
             for i, entry in enumerate(agents):
                 entry = dict(entry)
                 name = entry.pop("name")
@@ -369,7 +342,7 @@ def _bandit_cells(raw, sweep, source, fail, max_cells):
                     cell = BanditCell(generator, params, agent, setting["horizon"], setting["batch"], sweep["runs"],
                                       sweep["seed"], checkpoints)
                     if cell.key in seen:
-                        fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {_where(params)})")
+                        fail(f"agent[{i}]", f"the same cell appears twice ({agent.label} at {where(params)})")
                     seen.add(cell.key)
                     cells.append(cell)
     for entry in agents:  # swept agent parameters, named as summary.csv names them
@@ -383,14 +356,12 @@ def _bandit_cells(raw, sweep, source, fail, max_cells):
 
 def _check_cell_memory(params: dict, runs: int, checkpoints, horizon: int, fail) -> None:
     """Refuse a cell whose metric arrays or instance cannot fit in memory (before building it)."""
-    from .simulate import check_memory, estimate_bytes
-
     count = len(checkpoints) if isinstance(checkpoints, tuple) else min(checkpoints, horizon) + 1
     sizes = [params.get(k) for k in ("K", "m")]
     K, m = (v if isinstance(v, int) and not isinstance(v, bool) and v > 0 else 0 for v in sizes)
     try:
         check_memory(estimate_bytes(runs, count, K, max(m, 2) if K else 0),
-                     f"a cell ({_where(params)}, runs={runs}, {count} checkpoints)")
+                     f"a cell ({where(params)}, runs={runs}, {count} checkpoints)")
     except ValueError as exc:
         fail("sweep", str(exc))
 
@@ -436,13 +407,12 @@ def _resolve(point: dict, variables: dict, prefix: str, fail) -> dict:
     return {k: values[k] for k in point}
 
 
-def _where(params: dict) -> str:
+def where(params: dict) -> str:
+    """A cell's point as messages and ``--dry-run`` write it: ``K=8, m=2, eps=0.1``."""
     return ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in params.items())
 
 
 def _learner_cells(raw, sweep, fail, max_cells):
-    from .rl.learner import SETTINGS, check_settings
-
     generator, questions = _generator(raw["questions"], "questions", TOML_QUESTION_GENERATORS, fail)
     try:
         TOML_QUESTION_GENERATORS[generator](**questions)

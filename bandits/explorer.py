@@ -19,6 +19,11 @@ import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
+from . import _html, plots
+from .agents import registered
+from .instances import GENERATORS as ALL
+from .simulate import simulate
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -46,8 +51,6 @@ FIGSIZE = (6.0, 3.4)  # inches
 
 def instance_of(state: dict):
     """The instance that ``state`` describes: its generator called with the K, m and eps it takes."""
-    from .instances import GENERATORS as ALL
-
     name = state["generator"]
     if name not in GENERATORS:
         raise ValueError(f"generator must be one of {', '.join(GENERATORS)}, got {name!r}")
@@ -72,11 +75,8 @@ def draw(state: dict) -> Figure:
         gives a figure that says why in one line of text, and no axes; an agent that cannot run
         on the instance is left out and named under the title.
     """
-    import matplotlib
+    import matplotlib  # heavy third-party package: lazy, the explorer draws only when asked
     from matplotlib.figure import Figure
-
-    from . import plots
-    from .simulate import simulate
 
     state = {**DEFAULTS, **state}
     agents = list(state["agents"])
@@ -138,9 +138,6 @@ def explore(**initial: Any) -> Any:
         import ipywidgets as w
     except ImportError:
         raise ImportError('the explorer needs ipywidgets: pip install "outcome-bandits[notebook]"') from None
-    from . import _html
-    from .agents import registered
-
     state = {**DEFAULTS, **initial}
     unknown = sorted(set(initial) - set(DEFAULTS))
     if unknown:
@@ -188,6 +185,4 @@ def explore(**initial: Any) -> Any:
 
 def instance_of_params(generator: str) -> set:
     """Which of K, m and eps ``generator`` takes."""
-    from .instances import GENERATORS as ALL
-
     return {k for k in ("K", "m", "eps") if k in getattr(ALL.get(generator), "params", {})}

@@ -22,7 +22,7 @@ from typing import Callable
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._validate import Param, check_real, declared
+from ._validate import Param, TomlView, check_real, declared
 from .engine.env import REWARD_LAWS
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "random_instance",
     "from_arrays",
     "GENERATORS",
+    "TOML_GENERATORS",
     "define_generator",
 ]
 
@@ -178,29 +179,6 @@ class Instance:
         kind = "deterministic map" if self.deterministic else "stochastic kernel"
         return (f"Instance({self.name!r}, K={self.K}, m={self.m}, {self.rewards}, {kind}, "
                 f"theta*={self.theta_star:.4g})")
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the parameters and, per outcome (the first few), its mean, its arms and
-        its base-policy mass."""
-        import pandas as pd
-
-        from . import _html
-
-        gaps = self.gaps
-        positive = gaps[gaps > 1e-12]
-        uniform = bool(np.allclose(self.pi0, 1.0 / self.K))
-        settings = {"K (arms)": self.K, "m (outcomes)": self.m, "rewards": self.rewards,
-                    **({"sigma": self.sigma} if self.rewards == "gaussian" else {}),
-                    "map": "deterministic" if self.deterministic else "stochastic kernel",
-                    "theta*": self.theta_star, "optimal arms": int((gaps <= 1e-12).sum()),
-                    "smallest positive gap": float(positive.min()) if positive.size else float("nan"),
-                    "pi0": "uniform" if uniform else "given"}
-        shown = min(self.m, _html.MAX_ROWS)
-        Q = self.Q[:, :shown]
-        outcomes = pd.DataFrame({"outcome": np.arange(shown), "mu": self.mu[:shown],
-                                 "arms reaching it": (Q > 0).sum(axis=0), "pi0 mass": self.pi0 @ Q})
-        return _html.page(f"Instance: {self.name}", _html.params(settings), _html.heading("outcomes"),
-                          _html.table(outcomes), _html.more(shown, self.m, "outcomes", "the arrays Q and mu"))
 
 
 def _as_float_array(x, name, ndim):
@@ -348,6 +326,8 @@ GENERATORS = {
 }
 
 BUILTIN_GENERATORS = frozenset(GENERATORS)
+#: The generators experiment files may name (``[instance] generator = ...``): all but ``from_arrays``.
+TOML_GENERATORS = TomlView(GENERATORS)
 
 
 def define_generator(name: str, generator: Callable[..., Instance], *, replace: bool = False) -> Callable[..., Instance]:

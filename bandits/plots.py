@@ -9,54 +9,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import matplotlib.pyplot as plt
-import matplotlib.ticker
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
-from numpy.typing import ArrayLike
 
 from . import theory
+from ._style import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, fit_slope, plot_curves
 from .agents.base import control_of
-from .engine.metrics import LABELS
-from .experiment import TOML_GENERATORS
+from .experiment import NAME_PATTERN
+from .instances import TOML_GENERATORS
 
-OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
-MARKERS = ["o", "s", "^", "D", "v", "P", "X", "*"]
-METRIC_LABELS = {
-    **LABELS,  # the bandit metrics, declared with the engine
-    "solved": "fraction of questions solved",
-    "distinct_unsolved": "distinct answers, unsolved questions",
-    "entropy_all": "answer entropy of the policy (nats)",
-    "pass@32": "pass@32 of the policy",
-}
-STYLE: Any = {"font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "legend.fontsize": 6.5,
-         "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.2, "axes.spines.top": False,
-         "axes.spines.right": False, "savefig.dpi": 200, "figure.dpi": 100}
-COLUMN_WIDTH = 3.4  # inches
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
-def fit_slope(x: ArrayLike, y: ArrayLike) -> float:
-    """Least-squares slope of log y against log x (points with y <= 0 dropped); NaN if < 2 points."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    keep = (x > 0) & (y > 0) & np.isfinite(y)
-    if keep.sum() < 2:
-        return float("nan")
-    return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
+def _pyplot():
+    """matplotlib's pyplot, imported when the first figure is drawn: the command line imports this
+    module for every command, and most of them (``run``, ``list``, ``--help``) draw nothing."""
+    import matplotlib.pyplot as plt  # heavy third-party package (about 0.5 s): lazy on purpose
 
-
-def plot_curves(ax: Axes, table: pd.DataFrame, metric: str = "regret", colours: dict | None = None) -> None:
-    """Mean ``metric`` against pull count with its 95% band, one line per label."""
-    colours = colours or {}
-    for i, (label, group) in enumerate(table[table.metric == metric].groupby("label", sort=False)):
-        group = group.sort_values("checkpoint")
-        colour = colours.get(label, OKABE_ITO[i % len(OKABE_ITO)])
-        style = "-" if i < len(OKABE_ITO) else "--"  # the palette has 8 colours: dashes after that
-        ax.plot(group.checkpoint, group["mean"], color=colour, label=label, linestyle=style)
-        ax.fill_between(group.checkpoint, group.ci_low, group.ci_high, color=colour, alpha=0.2, linewidth=0)
+    return plt
 
 
 def plot_result(results: Any, ax: Axes | None = None, metric: str = "regret", xscale: str = "log") -> Axes:
@@ -69,6 +43,7 @@ def plot_result(results: Any, ax: Axes | None = None, metric: str = "regret", xs
     results = list(results) if isinstance(results, (list, tuple)) or hasattr(results, "cells") else [results]
     labels = [_result_label(res) for res in results]
     repeated = {label for label in labels if labels.count(label) > 1}
+    plt = _pyplot()
     with plt.rc_context(STYLE):
         if ax is None:
             _, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.4), constrained_layout=True)
@@ -126,6 +101,7 @@ def plot_folder(folder: str | Path, out: str | Path | None = None, xscale: str =
     cells = {c["key"]: c for c in config["cells"]}
     written = []
     out.mkdir(parents=True, exist_ok=True)
+    plt = _pyplot()
     with plt.rc_context(STYLE):
         for metric in metrics:
             fig = _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name)
@@ -176,6 +152,7 @@ def _curves_figure(table, metric, swept, colours, cells, xscale, yscale, name):
     width = COLUMN_WIDTH if cols == 1 else 2.4 * cols
     n_labels = table[table.metric == metric].label.nunique()
     legend_rows = n_labels if cols == 1 else int(np.ceil(n_labels / 3))
+    plt = _pyplot()
     fig, axes = plt.subplots(rows, cols, figsize=(width, 2.2 * rows + 0.5 + 0.15 * legend_rows), squeeze=False,
                              constrained_layout=True)
     for i, (ax, (title, group)) in enumerate(zip(axes.flat, panels)):
@@ -225,6 +202,7 @@ def _reference_curves(ax, group, cells):
 def _final_figure(table, metric, x, swept, colours, name):
     horizon_rows = final_rows(table, metric)
     others = [s for s in swept if s != x]
+    plt = _pyplot()
     fig, ax = plt.subplots(figsize=(COLUMN_WIDTH, 2.6), constrained_layout=True)
     series = horizon_rows.groupby(["label", *others], sort=False) if others else horizon_rows.groupby("label",
                                                                                                          sort=False)
@@ -244,7 +222,7 @@ def _final_figure(table, metric, x, swept, colours, name):
     ax.set_xscale("log")
     ticks = np.unique(horizon_rows[x])
     ax.set_xticks(ticks, [_fmt(v) for v in ticks])
-    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_minor_formatter(plt.NullFormatter())
     if (horizon_rows["mean"] > 0).all():
         ax.set_yscale("log")
     ax.set_xlabel(x)
@@ -278,12 +256,12 @@ def save_figure(fig: Figure, stem: Path) -> list[Path]:
     paths = [stem.with_suffix(".pdf"), stem.with_suffix(".png")]
     for path in paths:
         fig.savefig(path, metadata=SAVE_METADATA[path.suffix])
+    plt = _pyplot()
     plt.close(fig)
     return paths
 
 
 def _plain(name: str) -> bool:
-    from .experiment import NAME_PATTERN
     return bool(NAME_PATTERN.fullmatch(name)) and name.strip(".") != ""
 
 

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .folder import CELLS, load_cell, summary_table
+from .instances import TOML_GENERATORS
 from .simulate import MetricArrays
 
 __all__ = ["load", "SweepResults", "CellResult"]
@@ -45,8 +47,6 @@ class CellResult(MetricArrays):
     @property
     def instance_name(self) -> str:
         """The instance's name, as :class:`bandits.Instance` gives it (e.g. ``needle(K=8, m=2)``)."""
-        from .experiment import TOML_GENERATORS
-
         generator = TOML_GENERATORS.get(self.params["generator"])
         if generator is not None and self.params.get("kind") != "learner":
             try:
@@ -63,19 +63,6 @@ class CellResult(MetricArrays):
 
     def __repr__(self) -> str:
         return f"CellResult({self.key}: {self.label} on {self.instance_name}, metrics {', '.join(self.metrics)})"
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the cell's parameters, its metrics at the last checkpoint with 95%
-        intervals, and the main metric's curve with its band."""
-        from . import _html
-
-        p = self.params
-        length = {"steps": p["steps"]} if "steps" in p else {"horizon": p["horizon"], "batch": p["batch"]}
-        settings = {"cell": self.key, "label": self.label, "instance": self.instance_name, **length,
-                    "runs": self.runs, "seed": p["seed"]}
-        xlabel = "training steps" if "steps" in p else "pulls t"
-        return _html.result_page(f"CellResult {self.key}: {self.label} on {self.instance_name}", settings,
-                                 self.summary(), xlabel, self.label)
 
 
 @dataclass
@@ -110,48 +97,12 @@ class SweepResults:
         return (f"SweepResults({self.name!r} in {self.folder}: {len(self.cells)} cells"
                 f"{f', {len(self.missing)} missing' if self.missing else ''})")
 
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the sweep's settings, each cell's main metric at its last checkpoint with
-        its 95% interval, and the first cells' curves; at most ``_html.MAX_ROWS`` cells in the table
-        and ``_html.MAX_CURVES`` curves, however large the sweep."""
-        from . import _html
-
-        swept = [s for s in self.config.get("swept", []) if s in self.summary.columns]
-        settings = {"folder": self.folder, "cells": f"{len(self.cells)} of {len(self.config['cells'])} finished",
-                    "swept": ", ".join(swept) or "nothing"}
-        if self.summary.empty:
-            return _html.page(f"SweepResults {self.name!r}", _html.params(settings))
-        metric = _html.main_metric(self.summary.metric)
-        rows = self.summary[self.summary.metric == metric]
-        last = rows[rows.checkpoint == rows.groupby("cell").checkpoint.transform("max")]
-        columns = ["cell", "label", *[s for s in swept if s != "label"], "checkpoint", "mean", "ci_low", "ci_high", "n"]
-        shown = last[columns].head(_html.MAX_ROWS).rename(
-            columns={"ci_low": f"{_html.LEVEL:.0%} CI low", "ci_high": f"{_html.LEVEL:.0%} CI high"})
-        xlabel = "training steps" if "steps" in self.summary.columns else "pulls t"
-
-        by_cell = last.set_index("cell")
-
-        def label(cell):  # the cell's label, and its swept values that the label does not say
-            values = ", ".join(f"{s}={_html.fmt(by_cell.at[cell.key, s])}" for s in swept
-                               if s != "label" and f"{s.split('.')[-1]}=" not in cell.label)
-            return f"{cell.label} ({values})" if values else cell.label
-
-        curves = [(label(c), rows[rows.cell == c.key]) for c in self.cells[:_html.MAX_CURVES] if c.key in by_cell.index]
-        title = (f"first {len(curves)} of {len(self.cells)} cells" if len(self.cells) > len(curves) else "")
-        return _html.page(f"SweepResults {self.name!r}", _html.params(settings),
-                          _html.heading(f"{metric} at each cell's last checkpoint: mean and 95% interval over runs"),
-                          _html.table(shown), _html.more(len(shown), len(last), "cells", "the summary attribute"),
-                          _html.heading(f"curves: the {title}") if title else "",
-                          figure=_html.curves(curves, metric, xlabel, title))
-
 
 def load(folder: str | Path) -> SweepResults:
     """Read a results folder written by ``bandits run`` (or :func:`bandits.sweep.run`).
 
     Raises ``FileNotFoundError`` when ``folder`` holds no ``config.json``.
     """
-    from .sweep import CELLS, load_cell, summary_table
-
     folder = Path(folder)
     config_path = folder / "config.json"
     if not config_path.is_file():

@@ -37,16 +37,16 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from pathlib import Path
 
+import numba
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .cells import cell_columns, compute_cell
-from .experiment import Experiment
-from .stats import CI_METHOD, tidy_summary
-
-CELLS = "cells"
-
+from ._version import __version__
+from .cells import compute_cell
+from .engine.memory import estimate_bytes, gib
+from .experiment import Experiment, where
+from .folder import CELLS, load_cell, summary_table  # load_cell: also bandits.sweep.load_cell, as before
+from .stats import CI_METHOD
 
 class SweepError(ValueError):
     """A results folder that cannot be used as asked (one-line message)."""
@@ -103,7 +103,6 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
               "swept": list(exp.swept), "ci_method": CI_METHOD,
               "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
     write_atomic(config_path, json.dumps(config, indent=2, default=_jsonable).encode())
-    import numba
     versions = {"bandits": __version__, "numpy": np.__version__, "numba": numba.__version__,
                 "pandas": pd.__version__, "python": platform.python_version()}
     write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
@@ -111,9 +110,6 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
 
 def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
-    from .experiment import _where
-    from .simulate import _gib, estimate_bytes
-
     out = Path(out)
     done = {c.key for c in exp.cells} - {c.key for c in pending_cells(exp, out)} if out.is_dir() else set()
     lines = [f"{exp.name}: {len(exp.cells)} cells, {len(exp.cells) - len(done)} to run "
@@ -124,10 +120,10 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
         length = d.get("horizon", d.get("steps"))
         count = len(d["checkpoints"]) if isinstance(d["checkpoints"], (list, tuple)) else min(d["checkpoints"],
                                                                                              length) + 1
-        params = _where(d["instance"])
-        where = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
+        params = where(d["instance"])
+        run_length = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
         lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
-                     f"{d['generator']}({params})  {where} runs={d['runs']} checkpoints={count}")
+                     f"{d['generator']}({params})  {run_length} runs={d['runs']} checkpoints={count}")
         K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
         cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
         memory = max(memory, cell_bytes)
@@ -135,9 +131,9 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
         if cell.key not in done:
             pulls += d["runs"] * length
     workers = workers or os.cpu_count() or 1
-    lines.append(f"cost: {pulls:,} pulls (or training steps) to run; memory about {_gib(memory)} per cell, "
-                 f"{_gib(memory * min(workers, max(len(exp.cells), 1)))} with {workers} workers; "
-                 f"results about {_gib(disk)} on disk")
+    lines.append(f"cost: {pulls:,} pulls (or training steps) to run; memory about {gib(memory)} per cell, "
+                 f"{gib(memory * min(workers, max(len(exp.cells), 1)))} with {workers} workers; "
+                 f"results about {gib(disk)} on disk")
     return "\n".join(lines)
 
 
@@ -394,62 +390,6 @@ def save_cell(out: Path, result: dict) -> None:
     buffer = io.BytesIO()
     np.savez(buffer, **{k: np.asarray(v) for k, v in result.items() if k != "key"})
     write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
-
-
-def load_cell(out: Path, key: str) -> dict:
-    with np.load(Path(out) / CELLS / f"{key}.npz", allow_pickle=False) as data:
-        return {k: data[k] for k in data.files}
-
-
-def summary_table(config: dict, out: Path) -> pd.DataFrame:
-    """One row per cell x checkpoint x metric, with the cell's parameters as columns.
-
-    With ``[sweep] baseline`` (an agent's label or name), every other agent's cell also gets
-    paired rows: the metric ``"M - baseline"`` summarises, run by run, its M minus the baseline's M
-    at the same instance, horizon, batch and seed. Run i of both cells saw the same environment
-    numbers (common random numbers), so the interval is that of a paired difference; the
-    ``baseline`` column names the baseline's label.
-    """
-    frames, loaded = [], {}
-    for cell in config["cells"]:
-        path = Path(out) / CELLS / f"{cell['key']}.npz"
-        if not path.exists():
-            continue
-        data = loaded[cell["key"]] = load_cell(out, cell["key"])
-        metrics = {k: v for k, v in data.items() if k != "checkpoints"}
-        frames.append(_with_columns(tidy_summary(data["checkpoints"], metrics), cell))
-    baseline = config.get("config", {}).get("sweep", {}).get("baseline")
-    if baseline is not None:
-        frames += _paired_frames(config["cells"], loaded, baseline)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def _with_columns(frame: pd.DataFrame, cell: dict, **extra) -> pd.DataFrame:
-    for name, value in reversed({"cell": cell["key"], **cell_columns(cell), **extra}.items()):
-        frame.insert(0, name, value)
-    return frame
-
-
-#: What a bandit cell's agent is; every other field of its description is the point it was run at.
-AGENT_FIELDS = ("key", "agent", "agent_params", "lam", "label")
-
-
-def _paired_frames(cells: list, loaded: dict, baseline: str) -> list:
-    """Paired-difference rows of every saved cell against the baseline cell of the same point."""
-    def point(cell):
-        return json.dumps({k: v for k, v in cell.items() if k not in AGENT_FIELDS}, sort_keys=True)
-
-    is_base = [c for c in cells if c.get("kind") == "bandit" and (c["label"] == baseline or c["agent"] == baseline)]
-    bases = {point(c): c for c in is_base if c["key"] in loaded}
-    frames = []
-    for cell in cells:
-        base = bases.get(point(cell))
-        if base is None or cell["key"] == base["key"] or cell["key"] not in loaded:
-            continue
-        ours, theirs = loaded[cell["key"]], loaded[base["key"]]
-        diffs = {f"{m} - baseline": ours[m] - theirs[m] for m in ours if m != "checkpoints" and m in theirs}
-        frames.append(_with_columns(tidy_summary(ours["checkpoints"], diffs), cell, baseline=base["label"]))
-    return frames
 
 
 def write_summary(out: Path) -> None:

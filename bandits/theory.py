@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.typing import ArrayLike
 
+from .agents.base import control_of
+
 if TYPE_CHECKING:
     from .instances import Instance
 
@@ -92,7 +94,6 @@ def lower_bound_constant(instance: Instance, agent: str, control: str | None = N
     ``control``: what the agent chooses (default: as registered, ``"arm"`` for an unknown name).
     """
     if control is None:
-        from .agents.base import control_of
         control = control_of(agent)
     if agent in OUTCOME_AWARE or control == "outcome":
         return structured_constant(instance, control), "structured bound, agents that see outcomes"

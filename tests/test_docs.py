@@ -39,6 +39,7 @@ PAGES = [
     "api/engine.html",
     "py-modindex.html",
     "genindex.html",
+    *(f"{page.stem}.html" for page in sorted(DOCS.glob("guide_*.md"))),   # the guides (README's "where next")
 ]
 
 
@@ -72,7 +73,8 @@ def test_docs_pages_have_their_content(site):
     assert 'id="bandits.rl.learner.train"' in text("api/rl.html")
     assert "usage: bandits run" in text("api/cli.html")
     assert "outcome-bandits: a quickstart" in text("tutorials/quickstart.html")
-    for link in ("theory.html", "tutorials/index.html", "api/index.html"):
+    assert "define_agent" in text("guide_extending.html") and "common random numbers" in text("guide_reproducibility.html")
+    for link in ("theory.html", "tutorials/index.html", "api/index.html", "guide_model.html", "guide_speed.html"):
         assert f'href="{link}' in text("index.html")
 
 

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 import numpy as np
 
-from .._validate import Param, check_int, check_real
+from .._validate import Param, check_real
 
 CONTROLS = ("arm", "outcome")
 _REGISTRY: dict[str, "AgentSpec"] = {}

@@ -42,7 +42,7 @@ from numba import njit
 from .._validate import Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
 from ..engine.blocks import run_in_blocks
-from ..simulate import resolve_checkpoints
+from ..engine.checkpoints import resolve_checkpoints
 from ..stats import tidy_summary
 from .questions import Questions
 
@@ -374,16 +374,6 @@ class LearnerResult:
         sem = solved.std(ddof=1) / np.sqrt(len(solved)) if len(solved) > 1 else float("nan")
         return (f"LearnerResult({self.label} on {self.questions.name}: steps={self.steps}, runs={self.runs}, "
                 f"solved {solved.mean():.4g} +- {sem:.2g})")
-
-    def _repr_html_(self) -> str:
-        """Jupyter's view: the settings, the metrics at the last step with 95% intervals, the solved curve."""
-        from .. import _html
-
-        qs = self.questions
-        settings = {"learner": self.label, "questions": qs.name, "X": qs.X, "K": qs.K, "m": qs.m, **self.settings,
-                    "steps": self.steps, "runs": self.runs, "seed": self.seed}
-        return _html.result_page(f"LearnerResult: {self.label} on {qs.name}", settings, self.summary(),
-                                 "training steps", self.label)
 
 
 #: The learner's settings, declared once: :func:`train`'s keywords, the ``[[learner]]`` fields of

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from .._validate import Param, check_int, declared
+from .._validate import Param, TomlView, check_int, declared
 
 
 class Questions:
@@ -112,3 +112,5 @@ def from_arrays(*, phi: ArrayLike, pi0: ArrayLike | None = None, m: int | None =
 
 
 GENERATORS = {"transfer": transfer, "from_arrays": from_arrays}
+#: The generators experiment files may name (``[questions] generator = ...``): all but ``from_arrays``.
+TOML_GENERATORS = TomlView(GENERATORS)
