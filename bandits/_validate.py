@@ -32,6 +32,10 @@ def check_real(value: object, name: str, *, low: float | None = None, high: floa
     return value
 
 
+#: The longest run (pulls or training steps) accepted: the compiled loop counts in 64-bit integers.
+MAX_LENGTH = 2**62
+
+
 def check_int(value: object, name: str, *, low: float | None = None, high: float | None = None) -> int:
     """Return ``value`` as an int, or raise naming ``name``; floats with integer value are refused."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):

@@ -25,6 +25,7 @@ import json
 import warnings
 from dataclasses import dataclass
 
+from . import rollouts  # noqa: F401  (registers generator = "rollouts" for [instance] and [questions])
 from ._version import __version__
 from .agents.base import Agent
 from .instances import TOML_GENERATORS
@@ -110,19 +111,23 @@ class LearnerCell(Cell):
     runs: int
     seed: int
     checkpoints: object
+    common_seeds: bool = False  # [sweep] seeds = "common": run seeds keyed by the questions and steps only
 
     kind = "learner"
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "generator": self.generator, "instance": dict(self.instance_params),
+        desc = {"kind": self.kind, "generator": self.generator, "instance": dict(self.instance_params),
                 "settings": dict(self.settings), "label": learner_label(self.settings), "steps": self.steps,
                 "runs": self.runs, "seed": self.seed, "checkpoints": self.checkpoints, "version": __version__}
+        if self.common_seeds:  # only when set: the cells of files without it keep their keys
+            desc["common_seeds"] = True
+        return desc
 
     @staticmethod
     def compute(desc: dict) -> dict:
         res = train(QUESTION_GENERATORS[desc["generator"]](**desc["instance"]), **desc["settings"], steps=desc["steps"],
                     runs=desc["runs"], seed=desc["seed"], checkpoints=_checkpoints(desc["checkpoints"]), n_jobs=1,
-                    progress=False)
+                    progress=False, common_seeds=desc.get("common_seeds", False))
         return {"checkpoints": res.checkpoints, **res.metrics}
 
     @staticmethod

@@ -10,7 +10,11 @@
 Bad input, and any failure to read or write (a read-only or full disk, a file where a folder
 is expected, not enough memory), gets one line on stderr, ``bandits: error: ...``, and exit
 status 2; nothing is written before the whole experiment file has been validated. Ctrl-C and
-SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143.
+SIGTERM stop a sweep at once, keep the finished cells and exit with 130 and 143. Exit status 2
+and one line also for a results folder that another ``bandits run`` is writing (the line names
+that process), a cell whose computation failed (the line names the cell), a damaged
+``config.json``, and ``bandits plot`` on a folder with damaged or missing cells; damage that a
+run repairs (a cell set aside and computed again) is one warning line each.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ import importlib.util
 import inspect
 import signal
 import sys
+import warnings
 from pathlib import Path
 
 from ._validate import REQUIRED
 from ._version import __version__
 from .agents import registered
 from .experiment import CELL_LIMIT, TOML_GENERATORS, TOML_QUESTION_GENERATORS, ExperimentError, load
+from .folder import ResultsError
 from .plots import plot_folder
 from .rl.learner import SETTINGS
 from .sweep import Interrupted, SweepError, plan, run
@@ -82,6 +88,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    with warnings.catch_warnings():  # a warning is one line: "bandits: warning: ..."
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"bandits: warning: {message}", file=sys.stderr)
+
+
+def _main(argv) -> int:
     try:
         parser = _parser()
         args = parser.parse_args(argv)
@@ -125,7 +141,7 @@ def _run(args) -> int:
             print(plan(exp, out, args.workers))
             return 0
         run(exp, out, workers=args.workers, scheduler=args.scheduler, force=args.force, progress=not args.quiet)
-    except (ExperimentError, SweepError) as exc:
+    except (ExperimentError, SweepError, ResultsError) as exc:  # ResultsError: a folder in use, ...
         raise _BadInput(str(exc)) from None
     print(f"{len(exp.cells)} cells of {exp.name} in {out} (summary.csv, cells/)")
     return 0
@@ -143,6 +159,8 @@ def _plot(args) -> int:
             raise _BadInput(f"{folder}: not a finished results folder (no {needed}); run 'bandits run' first")
     try:
         paths = plot_folder(folder, args.out, xscale=args.xscale, yscale=args.yscale, metrics=args.metric)
+    except ResultsError as exc:  # damaged or unfinished: the message names the folder and the way out
+        raise _BadInput(str(exc)) from None
     except (ValueError, KeyError) as exc:
         raise _BadInput(f"{folder}: {exc}") from None
     for path in paths:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from ._validate import check_int, check_real
+from ._validate import MAX_LENGTH, check_int, check_real
 from .agents.base import Agent, AgentSpec, make_agent
 from .instances import Instance
 from .seeding import resolve_seed
@@ -180,7 +180,7 @@ def compare(instance: Instance, agents: Sequence, *, horizon: int, runs: int = 1
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
         raise ValueError(f"agents must differ, but {repeated[0]!r} is listed more than once")
-    horizon = check_int(horizon, "horizon", low=1)
+    horizon = check_int(horizon, "horizon", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=2)
     batch = check_int(batch, "batch", low=1)
     seed = resolve_seed(seed)

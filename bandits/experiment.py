@@ -29,7 +29,8 @@ reported as an :class:`ExperimentError` whose one-line message names the file an
 An experiment with ``[questions]`` and ``[[learner]]`` tables instead of ``[instance]`` and
 ``[[agent]]`` trains policy-gradient learners (:mod:`bandits.rl`); both kinds expand into cells
 (:mod:`bandits.cells`) with the same grid, the same checks and the same ``[sweep]`` declarations
-(:data:`SWEEP_FIELDS`).
+(:data:`SWEEP_FIELDS`). A learner sweep's ``seeds = "common"`` gives every learner the same run
+seeds (keyed by the questions and the steps only), so that learners compare on paired runs.
 """
 
 from __future__ import annotations
@@ -45,7 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, NoReturn
 
-from ._validate import REQUIRED, Param
+from . import rollouts  # noqa: F401  (registers generator = "rollouts" for [instance] and [questions])
+from ._validate import MAX_LENGTH, REQUIRED, Param
 from ._version import __version__
 from .agents.base import make_agent
 from .cells import BanditCell, LearnerCell
@@ -66,13 +68,16 @@ NAME_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]{0,99}")
 
 #: The ``[sweep]`` fields of each kind of experiment, declared once (numbers checked by :class:`Param`).
 SWEEP_FIELDS = {
-    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1),
+    "bandit": {"horizon": Param(REQUIRED, "pulls per run (a list sweeps it)", integer=True, low=1, high=MAX_LENGTH),
                "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
                "seed": Param(0, "root seed of the sweep", integer=True, low=0),
                "batch": Param(1, "pulls per round (a list sweeps it)", integer=True, low=1)},
-    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1),
+    "learner": {"steps": Param(REQUIRED, "training steps per run", integer=True, low=1, high=MAX_LENGTH),
                 "runs": Param(REQUIRED, "independent runs per cell", integer=True, low=1),
-                "seed": Param(0, "root seed of the sweep", integer=True, low=0)},
+                "seed": Param(0, "root seed of the sweep", integer=True, low=0),
+                "seeds": Param("own", "'own': each learner its own run seeds; 'common': every learner the same "
+                                      "(keyed by the questions and steps only), for paired comparisons",
+                               choices=("own", "common"))},
 }
 #: Fields every ``[sweep]`` table may have besides its numbers, and the default checkpoint count.
 TEXT_FIELDS = ("name", "description", "baseline")
@@ -437,7 +442,7 @@ def _learner_cells(raw, sweep, fail, max_cells):
             except (TypeError, ValueError) as exc:
                 fail(f"learner[{i}]", str(exc))
             cells.append(LearnerCell(generator, questions, settings, sweep["steps"], sweep["runs"], sweep["seed"],
-                                     checkpoints))
+                                     checkpoints, sweep["seeds"] == "common"))
     if len({c.key for c in cells}) != len(cells):
         fail("[[learner]]", "the same learner appears twice")
     swept = sorted({k for e in learners for k, v in e.items() if isinstance(v, list)})

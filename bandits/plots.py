@@ -7,7 +7,6 @@ sized for one column of a two-column paper and saved as PDF and PNG.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from . import theory
 from ._style import COLUMN_WIDTH, MARKERS, METRIC_LABELS, OKABE_ITO, STYLE, fit_slope, plot_curves
 from .agents.base import control_of
 from .experiment import NAME_PATTERN
+from .folder import ResultsError, read_config, read_summary, scan, summary_note, unfinished_note, warn
 from .instances import TOML_GENERATORS
 
 if TYPE_CHECKING:
@@ -80,8 +80,12 @@ def plot_folder(folder: str | Path, out: str | Path | None = None, xscale: str =
     """Every figure for a results folder; returns the paths written (PDF and PNG)."""
     folder = Path(folder)
     out = Path(out) if out else folder / "figures"
-    config = json.loads((folder / "config.json").read_text())
-    table = pd.read_csv(folder / "summary.csv")
+    config = read_config(folder)
+    state = scan(folder, config, parse=False)
+    if state.missing or state.damaged:
+        raise ResultsError(unfinished_note(folder, state))
+    table, reason = read_summary(folder, state)  # summary.csv if it matches the cells, else rebuilt from them
+    warn(summary_note(folder, reason))
     if table.empty:
         return []
     present = [m for m in METRIC_LABELS if m in set(table.metric)]

@@ -7,19 +7,19 @@
 >>> [c for c in sweep if c.params["agent"] == "ucb1"]
 >>> plot_result(sweep)               # every cell, as plot_result draws Result objects
 
-Only finished cells are loaded (an interrupted sweep has fewer); ``missing`` lists the others.
+Only finished cells that check are loaded (an interrupted sweep has fewer); ``missing`` lists the
+others, and ``damaged`` says why those that are there but damaged were not loaded.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .folder import CELLS, load_cell, summary_table
+from .folder import damage_note, read_config, read_summary, scan, summary_note, warn
 from .instances import TOML_GENERATORS
 from .simulate import MetricArrays
 
@@ -67,13 +67,16 @@ class CellResult(MetricArrays):
 
 @dataclass
 class SweepResults:
-    """A results folder: ``config`` (the resolved experiment), ``summary`` (tidy table), ``cells``."""
+    """A results folder: ``config`` (the resolved experiment), ``summary`` (tidy table), ``cells``,
+    ``missing`` (keys of the cells not loaded: not computed yet, or damaged) and ``damaged`` (key
+    to the reason, for the damaged ones)."""
 
     folder: Path
     config: dict
     summary: pd.DataFrame
     cells: list
     missing: list
+    damaged: dict = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -95,31 +98,35 @@ class SweepResults:
 
     def __repr__(self) -> str:
         return (f"SweepResults({self.name!r} in {self.folder}: {len(self.cells)} cells"
-                f"{f', {len(self.missing)} missing' if self.missing else ''})")
+                f"{f', {len(self.missing)} missing' if self.missing else ''}"
+                f"{f' ({len(self.damaged)} damaged)' if self.damaged else ''})")
 
 
 def load(folder: str | Path) -> SweepResults:
     """Read a results folder written by ``bandits run`` (or :func:`bandits.sweep.run`).
 
-    Raises ``FileNotFoundError`` when ``folder`` holds no ``config.json``.
+    Every cell is checked against the checksum recorded when it was written: a damaged cell is
+    not loaded but listed in ``damaged`` (key to the reason) and in ``missing`` (with the cells
+    not computed yet), with one :class:`~bandits.folder.ResultsWarning`; running the experiment
+    again recomputes it. ``summary`` is ``summary.csv`` when it was made from exactly the cells
+    there now, else a summary rebuilt from them (with a warning if ``summary.csv`` was stale or
+    damaged). Raises ``FileNotFoundError`` when ``folder`` holds no ``config.json`` and
+    :class:`~bandits.folder.ResultsError` (one line) when it is damaged.
     """
     folder = Path(folder)
-    config_path = folder / "config.json"
-    if not config_path.is_file():
-        raise FileNotFoundError(f"{folder}: not a results folder (no config.json); run 'bandits run' first")
-    config = json.loads(config_path.read_text())
-    cells, missing = [], []
+    config = read_config(folder)
+    state = scan(folder, config)
+    cells = []
     for entry in config["cells"]:
         key = entry["key"]
-        if not (folder / CELLS / f"{key}.npz").exists():
-            missing.append(key)
-            continue
-        data = load_cell(folder, key)
-        checkpoints = data.pop("checkpoints")
-        cells.append(CellResult(key, {k: v for k, v in entry.items() if k != "key"}, checkpoints, data))
-    summary_path = folder / "summary.csv"
-    if summary_path.is_file() and not missing:
-        summary = pd.read_csv(summary_path)
-    else:  # an interrupted sweep: summarise the cells that are there
-        summary = summary_table(config, folder)
-    return SweepResults(folder, config, summary, cells, missing)
+        if key in state.arrays:
+            data = dict(state.arrays[key])
+            checkpoints = data.pop("checkpoints")
+            cells.append(CellResult(key, {k: v for k, v in entry.items() if k != "key"}, checkpoints, data))
+    warn(damage_note(folder, state))
+    summary, reason = read_summary(folder, state)
+    if state.missing or state.damaged:
+        reason = ""  # an unfinished folder: its summary is that of the cells there (no summary.csv to trust)
+    warn(summary_note(folder, reason))
+    missing = [c["key"] for c in config["cells"] if c["key"] in state.damaged or c["key"] in state.missing]
+    return SweepResults(folder, config, summary, cells, missing, dict(state.damaged))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from . import engine
-from ._validate import check_int
+from ._validate import MAX_LENGTH, check_int
 from ._version import __version__
 from .engine.blocks import run_in_blocks
 from .engine.checkpoints import default_checkpoints, resolve_checkpoints
@@ -138,7 +138,7 @@ def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int
     if not isinstance(instance, Instance):
         raise TypeError(f"instance must be a bandits Instance, got {type(instance).__name__}")
     agent = make_agent(agent, **agent_params)
-    horizon = check_int(horizon, "horizon", low=1)
+    horizon = check_int(horizon, "horizon", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=1)
     batch = check_int(batch, "batch", low=1)
     seed = resolve_seed(seed)

@@ -5,11 +5,19 @@ Layout of a results folder::
     DIR/config.json      the resolved experiment, its hash, the cells and their keys
     DIR/versions.json    versions of bandits, numpy, numba, python
     DIR/cells/KEY.npz    raw per-run arrays of one cell (written atomically, one per cell)
+    DIR/cells/KEY.json   the cell file's size and SHA-256, its arrays' names, shapes and dtypes
     DIR/summary.csv      tidy summary: one row per cell x checkpoint x metric
+    DIR/summary.json     the SHA-256 of summary.csv and of the cells it was made from
+    DIR/.lock            held (fcntl.flock) by the run writing the folder
 
 A cell is written with a temporary name and renamed into place once complete, so a sweep
 killed at any moment (``kill -9`` included) leaves only whole cells; running the same command
-again computes the missing cells only. Each cell is an ordinary :func:`bandits.simulate` call
+again computes the missing cells only, and the damaged ones: a cell that does not match its
+record is renamed ``KEY.npz.damaged-N`` and computed again, with one line naming it
+(:mod:`bandits.folder` says what is checked). One run writes a folder at a time: a second one
+stops at once with :class:`~bandits.folder.FolderBusy`. A cell whose computation fails (an agent
+that raises, a worker process that dies) stops the sweep with :class:`CellFailed`, naming the
+cell, once the cells that other workers finished are saved. Each cell is an ordinary :func:`bandits.simulate` call
 whose seeds depend on the cell's content alone, so results are bit-identical whether the cells
 ran in one process, in a local pool or on a Dask cluster, and in whatever order.
 
@@ -22,7 +30,6 @@ before saving any cell leaves the results folder as it found it.
 
 from __future__ import annotations
 
-import io
 import json
 import multiprocessing
 import os
@@ -32,8 +39,8 @@ import shutil
 import signal
 import threading
 import time
-import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,8 +52,15 @@ from ._version import __version__
 from .cells import compute_cell
 from .engine.memory import estimate_bytes, gib
 from .experiment import Experiment, where
-from .folder import CELLS, load_cell, summary_table  # load_cell: also bandits.sweep.load_cell, as before
+from .folder import (CELLS, LOCK, OWN_FILES, FolderBusy, FolderState, ResultsError, check_cell, config_problem,
+                     damage_note, describe_cell, folder_lock, load_cell, remove_stale_temps, save_cell, scan,
+                     set_aside, summary_problem, summary_table, warn, write_atomic, write_summary)
 from .stats import CI_METHOD
+
+__all__ = ["run", "plan", "prepare_folder", "repair", "pending_cells", "SweepError", "CellFailed", "Interrupted",
+           "Terminated", "FolderBusy", "ResultsError", "CELLS", "save_cell", "load_cell", "summary_table",
+           "write_summary", "write_atomic"]
+
 
 class SweepError(ValueError):
     """A results folder that cannot be used as asked (one-line message)."""
@@ -75,30 +89,49 @@ class Interrupted(Exception):
 
 
 def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
-    """Create or check the results folder; refuse one that holds another experiment."""
+    """Create or check the results folder (holding :func:`~bandits.folder.folder_lock`); refuse one
+    that holds another experiment. A damaged ``config.json`` is set aside and written again when
+    the folder holds no cell of another experiment."""
     if out.exists() and not out.is_dir():
         raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     config_path = out / "config.json"
-    if config_path.exists():
-        try:
-            old = json.loads(config_path.read_text())
-            old_hash = old["config_hash"]
-        except (OSError, ValueError, KeyError):
-            old_hash = None
-        if old_hash != exp.config_hash:
+    problem = config_problem(config_path)
+    if not problem:
+        old = json.loads(config_path.read_bytes())
+        if old["config_hash"] != exp.config_hash:
             if not force:
-                raise SweepError(f"{out} holds results of a different experiment "
-                                 f"({old.get('name', '?') if old_hash else 'unreadable config.json'}); "
+                mine, theirs = dict(exp.config), dict(old["config"])
+                version = theirs.pop("version", "?")
+                mine.pop("version", None)
+                if mine == theirs:  # the same experiment, run by another version of the package
+                    raise SweepError(f"{out} holds results of {old.get('name', '?')} made by bandits {version} "
+                                     f"(this is {__version__}), which are not mixed with this version's; pass "
+                                     "--force to recompute them, or choose another results folder")
+                raise SweepError(f"{out} holds results of a different experiment ({old.get('name', '?')}); "
                                  "choose another results folder or pass --force to replace them")
-            shutil.rmtree(out / CELLS, ignore_errors=True)
-            for name in ("summary.csv", "config.json", "versions.json"):
-                (out / name).unlink(missing_ok=True)
-    elif out.exists() and any(out.iterdir()) and not force:
+            _clear(out)
+    elif problem != "missing":
+        ours = {c.key for c in exp.cells}
+        others = [p for p in (out / CELLS).glob("*.npz") if p.stem not in ours] if (out / CELLS).is_dir() else []
+        if force:
+            _clear(out)
+        elif others:
+            raise SweepError(f"{config_path} is damaged ({problem}) and {out / CELLS} holds {len(others)} cells of "
+                             "another experiment; choose another results folder or pass --force to replace them")
+        else:
+            aside = set_aside(config_path)
+            warn(f"{config_path} was damaged ({problem}); set aside as {aside.name} and written again")
+    elif out.exists() and any(p.name != LOCK for p in out.iterdir()) and not force:
         raise SweepError(f"{out} exists, is not empty and is not a results folder; "
                          "choose another results folder or pass --force to write into it")
+    for name in OWN_FILES[1:]:  # a directory (or another odd thing) where a file of ours goes
+        path = out / name
+        if os.path.lexists(path) and not path.is_file():
+            warn(f"{path} is not a file; set aside as {set_aside(path).name}")
+    if os.path.lexists(out / CELLS) and not (out / CELLS).is_dir():
+        warn(f"{out / CELLS} is not a folder; set aside as {set_aside(out / CELLS).name}")
     (out / CELLS).mkdir(parents=True, exist_ok=True)
-    for stale in [*(out / CELLS).glob(".*.tmp"), *out.glob(".*.tmp")]:  # left by a killed run
-        stale.unlink()
+    remove_stale_temps(out)  # left by killed runs (this run holds the lock: no other writer is running)
     config = {"name": exp.name, "source": exp.path, "config_hash": exp.config_hash, "config": exp.config,
               "swept": list(exp.swept), "ci_method": CI_METHOD,
               "cells": [{"key": c.key, **c.describe()} for c in exp.cells]}
@@ -108,12 +141,38 @@ def prepare_folder(exp: Experiment, out: Path, force: bool = False) -> None:
     write_atomic(out / "versions.json", json.dumps(versions, indent=2).encode())
 
 
+def _clear(out: Path) -> None:
+    """--force: remove the results of another experiment (the files ``bandits run`` writes)."""
+    for path in (out / CELLS, *(out / name for name in OWN_FILES)):
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            path.unlink()
+
+
+def repair(exp: Experiment, out: Path) -> tuple[list, FolderState]:
+    """Check the saved cells of ``exp`` (holding the lock): damaged ones are set aside with one line
+    each, cells of older versions get their checksum record; returns the cells to compute."""
+    config = json.loads((out / "config.json").read_bytes())
+    state = scan(out, config, parse=False, adopt=True)
+    for key, reason in state.damaged.items():
+        path = out / CELLS / f"{key}.npz"
+        aside = set_aside(path)
+        if os.path.lexists(out / CELLS / f"{key}.json"):
+            os.rename(out / CELLS / f"{key}.json", out / CELLS / f"{key}.json.{aside.name.rsplit('.', 1)[-1]}")
+        warn(f"cell {describe_cell(state.entry(key))} {reason}; set aside as {CELLS}/{aside.name}, computing it again")
+    todo_keys = set(state.missing) | set(state.damaged)
+    return [c for c in exp.cells if c.key in todo_keys], state
+
+
 def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
     """What ``bandits run --dry-run`` prints: one line per cell, then the estimated cost."""
     out = Path(out)
-    done = {c.key for c in exp.cells} - {c.key for c in pending_cells(exp, out)} if out.is_dir() else set()
+    status = {c.key: check_cell(out, c.key, c.runs, parse=False).status for c in exp.cells} if out.is_dir() else {}
+    done = {k for k, s in status.items() if s == "ok"}
+    damaged = sum(s == "damaged" for s in status.values())
     lines = [f"{exp.name}: {len(exp.cells)} cells, {len(exp.cells) - len(done)} to run "
-             f"({len(done)} already in {out})"]
+             f"({len(done)} already in {out}{f', {damaged} damaged: set aside and computed again' if damaged else ''})"]
     pulls = memory = disk = 0
     for cell in exp.cells:
         d = cell.describe()
@@ -122,7 +181,8 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
                                                                                              length) + 1
         params = where(d["instance"])
         run_length = f"T={length} n={d['batch']}" if "horizon" in d else f"steps={length}"
-        lines.append(f"  {cell.key}  {'done' if cell.key in done else 'todo'}  {d['label']:28s} "
+        state = "done" if cell.key in done else "DAMAGED" if status.get(cell.key) == "damaged" else "todo"
+        lines.append(f"  {cell.key}  {state}  {d['label']:28s} "
                      f"{d['generator']}({params})  {run_length} runs={d['runs']} checkpoints={count}")
         K, m = d["instance"].get("K", 0), d["instance"].get("m", 2)
         cell_bytes = estimate_bytes(d["runs"], count, K if isinstance(K, int) else 0, m if isinstance(m, int) else 2)
@@ -138,7 +198,8 @@ def plan(exp: Experiment, out: str | Path, workers: int | None = None) -> str:
 
 
 def pending_cells(exp: Experiment, out: Path) -> list:
-    return [c for c in exp.cells if not (out / CELLS / f"{c.key}.npz").exists()]
+    """The cells of ``exp`` that are not saved in ``out``, or damaged there."""
+    return [c for c in exp.cells if check_cell(out, c.key, c.runs, parse=False).status != "ok"]
 
 
 def run(exp: Experiment, out: str | Path, *, workers: int | None = None, scheduler: str | None = None,
@@ -148,14 +209,16 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
     Raises :class:`Interrupted` after Ctrl-C or SIGTERM (finished cells saved, workers stopped).
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     client = _connect(scheduler) if scheduler else None  # before anything is written
-    existed, had_config = out.exists(), (out / "config.json").exists()
+    existed, had_config = out.exists(), os.path.lexists(out / "config.json")
     saved = 0
     try:
-        with _signals_raise():
+        with _signals_raise(), folder_lock(out):  # one writer; the folder is created here
             try:
                 prepare_folder(exp, out, force=force)
-                todo = pending_cells(exp, out)
+                todo, state = repair(exp, out)
                 descs = [{"key": c.key, **c.describe()} for c in todo]
                 bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress)
                 try:
@@ -172,19 +235,30 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
                             execution.stop()
                             for result in execution.finished():
                                 save_cell(out, result)
-                            done = len(exp.cells) - len(pending_cells(exp, out))
-                            raise Interrupted(getattr(exc, "signum", signal.SIGINT), done, len(exp.cells),
-                                              out) from None
+                                saved += 1
+                            raise Interrupted(getattr(exc, "signum", signal.SIGINT),
+                                              len(exp.cells) - len(todo) + saved, len(exp.cells), out) from None
+                        except CellFailed as exc:  # keep what the other cells finished, then say which failed
+                            execution.stop()
+                            for result in execution.finished():
+                                save_cell(out, result)
+                                saved += 1
+                            raise CellFailed(f"{exc}; {len(exp.cells) - len(todo) + saved} of {len(exp.cells)} "
+                                             f"cells saved in {out}", exc.key) from None
                 finally:
                     bar.close()
+                if saved or state.damaged or state.legacy or summary_problem(out, state)[0]:
+                    final = write_summary(out)
+                    if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
+                        warn(damage_note(out, final))
+                # else: nothing changed, and summary.csv is that of the cells as they are
             except Exception as exc:
-                if saved == 0 and not isinstance(exc, Interrupted):
+                if saved == 0 and not isinstance(exc, (Interrupted, FolderBusy)):
                     _restore_folder(out, existed, had_config)
                 raise
     finally:
         if client is not None:
             client.close()
-    write_summary(out)
     return out
 
 
@@ -273,7 +347,7 @@ class _ThreadExecution:
             try:
                 self.queue.put((compute_cell(desc), None))
             except BaseException as exc:  # handed to the main thread
-                self.queue.put((None, exc))
+                self.queue.put((None, _failure(desc, exc)))
                 return
 
     def results(self):
@@ -312,12 +386,17 @@ class _PoolExecution:
         self.pool = ProcessPoolExecutor(max_workers=min(workers, len(descs)), mp_context=ctx,
                                         initializer=_worker_init, initargs=(os.getpid(),))
         self.futures = [self.pool.submit(compute_cell, d) for d in descs]
+        self.descs = dict(zip(self.futures, descs))
         self.collected = set()
 
     def results(self):
         for future in as_completed(self.futures):
             self.collected.add(future)
-            yield future.result()
+            try:
+                result = future.result()
+            except Exception as exc:
+                raise _failure(self.descs[future], exc) from None
+            yield result
 
     def finished(self):
         for future in self.futures:
@@ -351,13 +430,18 @@ class _DaskExecution:
     def __init__(self, descs, client):
         self.client = client
         self.futures = client.map(compute_cell, descs, key=[f"bandits-cell-{d['key']}" for d in descs], pure=False)
+        self.descs = {f"bandits-cell-{d['key']}": d for d in descs}
         self.collected = set()
 
     def results(self):
         from dask.distributed import as_completed as dask_completed
         for future in dask_completed(self.futures):
             self.collected.add(future.key)
-            yield future.result()
+            try:
+                result = future.result()
+            except Exception as exc:  # the cell raised, or every worker that ran it died (KilledWorker)
+                raise _failure(self.descs.get(future.key, {"key": str(future.key)}), exc) from None
+            yield result
 
     def finished(self):
         for future in self.futures:
@@ -372,6 +456,28 @@ class _DaskExecution:
         pass
 
 
+class CellFailed(SweepError):
+    """A cell's computation raised, or the process computing it died: one line naming the cell."""
+
+    def __init__(self, message: str, key: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _failure(desc: dict, exc: BaseException) -> BaseException:
+    """What a failed cell raises in the runner: :class:`CellFailed`, naming the cell and the error.
+    Interrupts, and running out of memory or disk (reported as such), pass unchanged."""
+    if not isinstance(exc, Exception) or isinstance(exc, (MemoryError, OSError, SweepError)):
+        return exc
+    if isinstance(exc, BrokenProcessPool):
+        what = "the worker process computing it died (killed by a signal, or out of memory)"
+    else:
+        text = str(exc).strip().splitlines()
+        what = f"{type(exc).__name__}: {text[0][:200] if text else ''}".rstrip(": ")
+    cell = describe_cell(desc) if "label" in desc else desc["key"]
+    return CellFailed(f"cell {cell} failed: {what}", desc["key"])
+
+
 def _worker_init(parent: int) -> None:
     """In each worker process: leave Ctrl-C to the parent (which stops the workers), and exit if
     the parent dies (``kill -9``), so that no worker outlives its sweep."""
@@ -383,44 +489,6 @@ def _worker_init(parent: int) -> None:
         os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="bandits-parent-watch").start()
-
-
-def save_cell(out: Path, result: dict) -> None:
-    """Write one cell's arrays atomically (temporary file, fsync, rename)."""
-    buffer = io.BytesIO()
-    np.savez(buffer, **{k: np.asarray(v) for k, v in result.items() if k != "key"})
-    write_atomic(out / CELLS / f"{result['key']}.npz", buffer.getvalue())
-
-
-def write_summary(out: Path) -> None:
-    """Write ``summary.csv`` from the cells saved in ``out`` (as ``config.json`` lists them)."""
-    config = json.loads((out / "config.json").read_text())
-    table = summary_table(config, out)
-    write_atomic(out / "summary.csv", table.to_csv(index=False).encode())
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename.
-
-    The temporary file is created with mode 0o666, so the umask gives it the usual permissions
-    (``tempfile.mkstemp`` would make it private to its owner).
-    """
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    except OSError as exc:
-        raise OSError(exc.errno, f"cannot write {path.name} there: {exc.strerror}", str(path.parent)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        tmp.unlink(missing_ok=True)
-        if isinstance(exc, OSError):  # name the file: a failed write() does not (disk full, quota)
-            raise OSError(exc.errno, f"cannot write: {exc.strerror}", str(path)) from None
-        raise
 
 
 def _jsonable(value):

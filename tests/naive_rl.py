@@ -21,7 +21,7 @@ BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 PARAMS = ("arm", "outcome")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 DEFAULTS = dict(group_size=8, eta=0.5, beta=0.0, bonus="none", c=0.2, b0=0.5, param="arm", advantage="whitened",
-                reward="plain", k=1)
+                reward="plain", k=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1)
 
 
 class SimpleQuestions:
@@ -98,6 +98,40 @@ def pass_at_k_rewards(r, k):
     return out / len(subsets)
 
 
+def passk_training_advantages(r, k):
+    """Pass@k Training's advantage (Chen et al., arXiv 2508.10751), by brute force: every k-subset S
+    of the group is a "group" with reward max_{j in S} r_j; whiten those rewards over all subsets
+    (population std, + 1e-6); a sample's advantage is the mean of the whitened rewards of the
+    subsets that contain it."""
+    r = np.asarray(r, dtype=float)
+    n = len(r)
+    subsets = list(itertools.combinations(range(n), k))
+    best = np.array([max(r[j] for j in S) for S in subsets])
+    z = (best - best.mean()) / (best.std() + 1e-6)
+    total, count = np.zeros(n), np.zeros(n)
+    for S, zs in zip(subsets, z):
+        for i in S:
+            total[i] += zs
+            count[i] += 1
+    return total / count
+
+
+def unlikeliness_rewards(r, logp, beta):
+    """The unlikeliness reward (He et al., arXiv 2506.02355): r_i (1 - beta rank_i / n), rank_i the
+    position of sample i when the group is sorted by log-likelihood, least likely first (0), ties
+    in the order drawn."""
+    r = np.asarray(r, dtype=float)
+    order = np.argsort(np.asarray(logp, dtype=float), kind="stable")
+    rank = np.empty(len(r))
+    rank[order] = np.arange(len(r))
+    return r * (1.0 - beta * rank / len(r))
+
+
+def weighted_reinforce_advantages(r, lam):
+    """W-REINFORCE (Zhu et al., arXiv 2506.01347): +lambda on correct samples, -1 on wrong ones."""
+    return np.where(np.asarray(r) > 0, float(lam), -1.0)
+
+
 def pass_at_k_estimate(n, c, k):
     """1 - C(n - c, k) / C(n, k), with Python's exact binomials."""
     return 1.0 - math.comb(n - c, k) / math.comb(n, k)
@@ -126,11 +160,12 @@ def exploration_terms(kind, outcomes, N_row, c, b0):
 
 # --------------------------------------------------------------- gradient ---
 
-def logit_gradient(pi, theta, arms, adv, beta):
+def logit_gradient(pi, theta, arms, adv, beta, entropy_coef=0.0):
     """Gradient w.r.t. theta_x of
-        J = (1/n) sum_i A'_i log pi_x(a_i) - beta KL(pi_x || pi0):
+        J = (1/n) sum_i A'_i log pi_x(a_i) - beta KL(pi_x || pi0) + c_H H(pi_x):
     g(b) = (1/n) sum_i A'_i (1{a_i == b} - pi(b))
-           - beta pi(b) (theta(b) - sum_a pi(a) theta(a))."""
+           - beta pi(b) (theta(b) - sum_a pi(a) theta(a))
+           - c_H pi(b) (log pi(b) + H(pi))."""
     K, n = len(pi), len(arms)
     g = np.zeros(K)
     for i in range(n):
@@ -138,19 +173,26 @@ def logit_gradient(pi, theta, arms, adv, beta):
         onehot[arms[i]] = 1.0
         g += adv[i] * (onehot - pi) / n
     g -= beta * pi * (theta - np.dot(pi, theta))
+    if entropy_coef:
+        s = pi > 0
+        logpi = np.zeros(K)
+        logpi[s] = np.log(pi[s])
+        H = -np.sum(pi[s] * logpi[s])
+        g -= entropy_coef * pi * (logpi + H)
     return g
 
 
-def objective(pi0, theta, arms, adv, beta):
+def objective(pi0, theta, arms, adv, beta, entropy_coef=0.0):
     """J(theta) = (1/n) sum_i A'_i log pi(a_i) - beta sum_a pi(a) log(pi(a)/pi0(a))
-    (with 0 log 0 = 0)."""
+    - entropy_coef sum_a pi(a) log pi(a) (with 0 log 0 = 0)."""
     pi = softmax_with_base(pi0, theta)
     s = pi > 0
     kl = np.sum(pi[s] * np.log(pi[s] / pi0[s]))
-    return np.mean(np.asarray(adv) * np.log(pi[np.asarray(arms)])) - beta * kl
+    H = -np.sum(pi[s] * np.log(pi[s]))
+    return np.mean(np.asarray(adv) * np.log(pi[np.asarray(arms)])) - beta * kl + entropy_coef * H
 
 
-def numeric_logit_gradient(inst, u, per_q, x, param, arms, adv, beta, h=1e-6):
+def numeric_logit_gradient(inst, u, per_q, x, param, arms, adv, beta, h=1e-6, entropy_coef=0.0):
     """Central finite differences of J with respect to the K logits theta_x."""
     theta = logits(inst, u, per_q, x, param)
     g = np.zeros(inst.K)
@@ -158,8 +200,8 @@ def numeric_logit_gradient(inst, u, per_q, x, param, arms, adv, beta, h=1e-6):
         tp, tm = theta.copy(), theta.copy()
         tp[k] += h
         tm[k] -= h
-        g[k] = (objective(inst.pi0, tp, arms, adv, beta)
-                - objective(inst.pi0, tm, arms, adv, beta)) / (2 * h)
+        g[k] = (objective(inst.pi0, tp, arms, adv, beta, entropy_coef)
+                - objective(inst.pi0, tm, arms, adv, beta, entropy_coef)) / (2 * h)
     return g
 
 
@@ -208,7 +250,9 @@ def train_naive(inst, params, steps, rng, checkpoints=None):
     p = {**DEFAULTS, **params}
     n, eta, beta, c, b0 = int(p["group_size"]), p["eta"], p["beta"], p["c"], p["b0"]
     advantage, reward, k = p["advantage"], p["reward"], int(p["k"])
-    assert advantage in ("whitened", "centered") and reward in ("plain", "pass@k") and 1 <= k <= n
+    entropy_coef, rank_penalty, lam = p["entropy_coef"], p["rank_penalty"], p["psr_weight"]
+    assert advantage in ("whitened", "centered", "passk_training", "weighted_reinforce")
+    assert reward in ("plain", "pass@k") and 1 <= k <= n
     bonus, param = p["bonus"], p["param"]
     assert bonus in BONUSES and param in PARAMS and beta >= 0
     checkpoints = sorted(set([steps] if checkpoints is None else checkpoints))
@@ -231,11 +275,23 @@ def train_naive(inst, params, steps, rng, checkpoints=None):
         arms = rng.choice(K, size=n, p=pi)                   # 2. a_i ~ pi_x i.i.d.
         o = phi[x, arms]
         r = (o == 0).astype(float)
-        shaped = pass_at_k_rewards(r, k) if reward == "pass@k" else r
-        A = grpo_advantage(shaped) if advantage == "whitened" else centered_advantage(shaped)  # 3.
+        if reward == "pass@k":
+            shaped = pass_at_k_rewards(r, k)
+        elif rank_penalty:
+            shaped = unlikeliness_rewards(r, np.log(pi[arms]), rank_penalty)
+        else:
+            shaped = r
+        if advantage == "whitened":                          # 3.
+            A = grpo_advantage(shaped)
+        elif advantage == "centered":
+            A = centered_advantage(shaped)
+        elif advantage == "passk_training":
+            A = passk_training_advantages(shaped, k)
+        else:
+            A = weighted_reinforce_advantages(shaped, lam)
         e = exploration_terms(bonus, o, N[x], c, b0)         # 4. uses earlier counts
         adv = A + e                                          # 5. A' = A + e
-        g = logit_gradient(pi, theta, arms, adv, beta)       # 6.
+        g = logit_gradient(pi, theta, arms, adv, beta, entropy_coef)  # 6.
         u += eta * g                                         # 7. ascent
         if param == "arm":
             per_q[x] += eta * g

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import bandits
-from bandits import sweep
+from bandits import folder as store, sweep
 from bandits.cli import main
 from bandits.experiment import ExperimentError, load
 
@@ -128,14 +128,14 @@ def test_disk_full_during_the_cells_keeps_an_existing_folder_as_it_was(tmp_path,
     out.mkdir()
     (out / "notes.txt").write_text("mine")
     real = os.fdopen
-    write_atomic = sweep.write_atomic
+    write_atomic = store.write_atomic
 
     def full_for_cells(path, data):
         if path.suffix == ".npz":
             monkeypatch.setattr(sweep.os, "fdopen", lambda fd, *a, **k: FullDisk(real(fd, *a, **k)))
         return write_atomic(path, data)
 
-    monkeypatch.setattr(sweep, "write_atomic", full_for_cells)
+    monkeypatch.setattr(store, "write_atomic", full_for_cells)
     assert main(["run", str(exp), "--out", str(out), "--workers", "1", "--quiet", "--force"]) == 2
     line = one_line(capsys)
     assert "No space left on device" in line and ".npz" in line

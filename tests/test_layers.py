@@ -30,7 +30,7 @@ LAYERS = [
     ("engine", ["bandits.engine", "bandits.engine.*"]),
     ("model", ["bandits.instances", "bandits.agents", "bandits.agents.*", "bandits.rl.questions"]),
     ("running", ["bandits.simulate", "bandits.compare", "bandits.rl.learner", "bandits.rl", "bandits.theory",
-                 "bandits.checks"]),
+                 "bandits.checks", "bandits.rollouts"]),  # rollouts: model objects, but bandits.rl.questions loads bandits.rl
     ("experiments", ["bandits.cells", "bandits.experiment", "bandits.folder", "bandits.sweep", "bandits.results"]),
     ("presentation", ["bandits._style", "bandits.plots", "bandits._html", "bandits.explorer"]),
     ("front ends", ["bandits", "bandits.cli", "bandits.bench", "bandits.__main__"]),

@@ -21,4 +21,4 @@ def test_notebook_runs(path, tmp_path):
 
 
 def test_there_are_notebooks():
-    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "theory", "rl_sampling"}
+    assert {p.stem for p in NOTEBOOKS} >= {"quickstart", "theory", "rl_sampling", "rollouts"}

@@ -20,6 +20,14 @@ b(x, o) = min(1, 1 / sqrt(max(N(x, o), 1))) (a never-seen answer gets the full b
 ``none``: 0; ``ucb``: c b(x, o_i); ``ucb_mean``: c (b_i - mean_j b_j); ``ucb_con``: c (b_i - b0);
 ``batch``: c (-(1/n) sum_{j != i} 1{o_i = o_j}). ``eta = 0`` samples the base model.
 
+The RLVR literature's exploration methods (docs/theory.md section 10), each defined as its paper does:
+``entropy_coef`` c_H adds c_H H(pi_x) to J (its exact gradient, :func:`add_entropy_gradient`);
+``advantage = "passk_training"`` with ``k`` is Pass@k Training's closed-form advantage (Chen et al.,
+arXiv 2508.10751); ``rank_penalty`` beta is the unlikeliness reward r_i (1 - beta rank_i / n) (He et al.,
+arXiv 2506.02355); ``advantage = "weighted_reinforce"`` is W-REINFORCE, lambda (``psr_weight``) for a
+correct sample and -1 for a wrong one (Zhu et al., arXiv 2506.01347). ``train(common_seeds=True)`` gives
+every learner the same run seeds (:func:`seed_key`), for paired comparisons.
+
 Metrics (``METRICS``), read at checkpoints: ``solved`` (share of questions with a correct sample
 so far); ``distinct_solved``, ``distinct_unsolved`` (distinct answers sampled so far, mean over the
 questions solved or not yet solved in that run) and ``distinct_hard`` (the same over the questions
@@ -33,13 +41,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Any, Sequence
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
-from .._validate import Param, check_int, check_params
+from .._validate import MAX_LENGTH, Param, check_int, check_params
 from ..seeding import content_key, resolve_seed, run_seeds
 from ..engine.blocks import run_in_blocks
 from ..engine.checkpoints import resolve_checkpoints
@@ -49,7 +57,7 @@ from .questions import Questions
 BONUSES = ("none", "ucb", "ucb_mean", "ucb_con", "batch")
 NONE, UCB, UCB_MEAN, UCB_CON, BATCH = range(len(BONUSES))  # the codes the compiled step reads
 PARAMS = ("arm", "outcome")
-ADVANTAGES = ("whitened", "centered")
+ADVANTAGES = ("whitened", "centered", "passk_training", "weighted_reinforce")
 REWARDS = ("plain", "pass@k")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
@@ -138,6 +146,61 @@ def pkpo_rewards(rewards, k, out):
 
 
 @njit(cache=True)
+def passk_training_advantage(rewards, k, out):
+    """Pass@k Training's closed-form advantage (Chen et al., arXiv 2508.10751), binary rewards, c correct of n.
+
+    Over the C(n, k) k-subsets of the group, a subset's reward is its best; their mean is
+    R = rho(n, c, k) (:func:`pass_at_k_unbiased`) and their standard deviation s = sqrt(R (1 - R)). A
+    sample's advantage is the mean over the subsets holding it of (reward - R) / (s + 1e-6): a correct
+    one gets (1 - R) / (s + 1e-6), a wrong one (1 - R - C(n-c-1, k-1) / C(n-1, k-1)) / (s + 1e-6), the
+    binomial ratio being 1 - rho(n - 1, c, k - 1) (the share of its subsets with no correct sample).
+    k = 1 gives GRPO's (r - mean r) / (std r + 1e-6).
+    """
+    n = rewards.shape[0]
+    c = 0
+    for i in range(n):
+        if rewards[i] > 0:
+            c += 1
+    mean = pass_at_k_unbiased(n, c, k)
+    scale = np.sqrt(mean * (1.0 - mean)) + 1e-6
+    right = (1.0 - mean) / scale
+    wrong = (pass_at_k_unbiased(n - 1, c, k - 1) - mean) / scale
+    for i in range(n):
+        out[i] = right if rewards[i] > 0 else wrong
+
+
+@njit(cache=True)
+def weighted_reinforce_advantage(rewards, psr_weight, out):
+    """W-REINFORCE (Zhu et al., arXiv 2506.01347): lambda for a correct sample, -1 for a wrong one, no baseline.
+
+    The objective lambda PSR + NSR: positive-sample reinforcement weighted down by lambda
+    (``psr_weight``), negative-sample reinforcement in full.
+    """
+    for i in range(rewards.shape[0]):
+        out[i] = psr_weight if rewards[i] > 0 else -1.0
+
+
+@njit(cache=True)
+def unlikeliness_rewards(rewards, pi, arms, rank_penalty, out):
+    """The unlikeliness reward (He et al., arXiv 2506.02355): r_i (1 - beta rank_i / n).
+
+    rank_i is sample i's place when the group is sorted by its likelihood pi(a_i), the least likely
+    first (0) and the most likely last (n - 1), ties in the order drawn (a stable sort), as the authors'
+    code ranks the whole group. A correct sample the policy finds likely gets less reward; a wrong one
+    keeps 0.
+    """
+    n = rewards.shape[0]
+    for i in range(n):
+        li = pi[arms[i]]
+        rank = 0
+        for j in range(n):
+            lj = pi[arms[j]]
+            if lj < li or (lj == li and j < i):
+                rank += 1
+        out[i] = rewards[i] * (1.0 - rank_penalty * rank / n)
+
+
+@njit(cache=True)
 def exploration(kind, outcomes, counts_x, c, b0, out):
     """The exploration term e_i of each sample (kind: index in BONUSES), from counts before the batch."""
     n = outcomes.shape[0]
@@ -173,6 +236,21 @@ def logit_gradient(pi, theta, arms, adv, beta, out):
         out[a] = -total * pi[a] - beta * pi[a] * (theta[a] - mean_theta)
     for i in range(n):
         out[arms[i]] += adv[i] / n
+
+
+@njit(cache=True)
+def add_entropy_gradient(pi, entropy_coef, out):
+    """Add c_H dH/dtheta to ``out``: H = -sum_a pi(a) log pi(a), dH/dtheta(b) = -pi(b) (log pi(b) + H).
+
+    The exact gradient of the policy's entropy on the question (arms with pi = 0 contribute nothing).
+    """
+    h = 0.0
+    for a in range(pi.shape[0]):
+        if pi[a] > 0:
+            h -= pi[a] * np.log(pi[a])
+    for b in range(pi.shape[0]):
+        if pi[b] > 0:
+            out[b] -= entropy_coef * pi[b] * (np.log(pi[b]) + h)
 
 
 @njit(cache=True)
@@ -276,7 +354,7 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, k
 
 @njit(cache=True, nogil=True)
 def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out, stop,
-               advantage=0, reward=0, k_reward=1):
+               advantage=0, reward=0, k_reward=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1):
     """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``.
 
     Returns early, between steps, once ``stop[0]`` is not 0 (looked at every ``STOP_EVERY`` steps:
@@ -316,16 +394,24 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
             if reward == 1:
                 pkpo_rewards(rewards, k_reward, shaped)
+            elif rank_penalty != 0.0:
+                unlikeliness_rewards(rewards, pi, arms, rank_penalty, shaped)
             else:
                 shaped[:] = rewards
             if advantage == 0:
                 grpo_advantage(shaped, adv)
-            else:
+            elif advantage == 1:
                 centered_advantage(shaped, adv)
+            elif advantage == 2:
+                passk_training_advantage(shaped, k_reward, adv)
+            else:
+                weighted_reinforce_advantage(shaped, psr_weight, adv)
             exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
             adv += bonus_terms
             if eta != 0.0:
                 logit_gradient(pi, theta, arms, adv, beta, grad)
+                if entropy_coef != 0.0:
+                    add_entropy_gradient(pi, entropy_coef, grad)
                 ascend(u, v, w, phi, x, param, eta, grad)
             for i in range(n):
                 counts[x, outcomes[i]] += 1.0
@@ -386,12 +472,25 @@ SETTINGS = {
     "beta": Param(0.0, "KL penalty to pi0", low=0.0),
     "c": Param(0.2, "weight of the exploration term"),
     "b0": Param(0.5, "ucb_con's baseline"),
-    "advantage": Param("whitened", "(r - mean r) / std r, or r - mean r", choices=ADVANTAGES),
+    "advantage": Param("whitened", "(r - mean r) / std r, r - mean r, Pass@k Training's (with k), or "
+                       "W-REINFORCE's (psr_weight for a correct sample, -1 for a wrong one)", choices=ADVANTAGES),
     "reward": Param("plain", "the rewards the advantage is taken of: 1{correct}, or PKPO's for pass@k",
                     choices=REWARDS),
-    "k": Param(1, "pass@k reward's k (1 <= k <= group_size)", integer=True, low=1),
+    "k": Param(1, "the k of PKPO's pass@k reward or of Pass@k Training (1 <= k <= group_size)", integer=True, low=1),
+    "entropy_coef": Param(0.0, "c_H: the objective gains c_H times the policy's entropy on the question", low=0.0),
+    "rank_penalty": Param(0.0, "unlikeliness reward's beta: a correct sample's reward 1 - beta rank / n, rank by "
+                               "likelihood (0: off)", low=0.0, high=1.0),
+    "psr_weight": Param(0.1, "W-REINFORCE's lambda, the weight of a correct sample", low=0.0),
 }
 DEFAULTS = {name: p.default for name, p in SETTINGS.items()}
+#: Settings added after numbers were published: they enter a run's seed only when not at their default,
+#: so that every learner that does not use them keeps its seeds (and its numbers) bit for bit.
+LATER_SETTINGS = ("entropy_coef", "rank_penalty", "psr_weight")
+
+
+def _default(name: str) -> Any:
+    """A setting's declared default (so that :func:`train`'s signature cannot disagree with SETTINGS)."""
+    return SETTINGS[name].default
 
 
 def learner_label(settings: dict) -> str:
@@ -405,9 +504,37 @@ def learner_label(settings: dict) -> str:
     name = "GRPO" if settings["bonus"] == "none" else f"GRPO+{settings['bonus']}"
     if settings.get("reward", "plain") == "pass@k":
         name = f"PKPO pass@{settings['k']}" + name[4:]
-    if settings.get("advantage", "whitened") != "whitened":
-        extra.append(f"{settings['advantage']} advantage")
+    advantage = settings.get("advantage", "whitened")
+    if advantage == "passk_training":
+        name = f"Pass@k Training k={settings['k']}" + name[4:]
+    elif advantage == "weighted_reinforce":
+        name = "W-REINFORCE" + name[4:]
+        extra.append(f"lambda={settings['psr_weight']:g}")
+    elif advantage != "whitened":
+        extra.append(f"{advantage} advantage")
+    if settings.get("rank_penalty", 0.0) != 0.0:
+        name += "+unlikeliness"
+        extra.append(f"rank_penalty={settings['rank_penalty']:g}")
+    if settings.get("entropy_coef", 0.0) != 0.0:
+        name += "+entropy"
+        extra.append(f"entropy_coef={settings['entropy_coef']:g}")
     return f"{name} ({', '.join([settings['param'] + ' logits', *extra])})"
+
+
+def seed_key(questions: Questions, settings: dict, steps: int, common: bool = False) -> list[int]:
+    """The words that key a training's run seeds (with the root seed, :func:`bandits.seeding.run_seeds`).
+
+    By default the questions, the settings and the number of steps (the settings of
+    :data:`LATER_SETTINGS` only when not at their default), so that two learners never share
+    draws. With ``common``, the questions and the steps only: every learner trained with the same
+    seed on the same questions for as many steps starts run i from the same random numbers (each
+    step draws a question and n uniforms whatever the learner, so the question sequence and the
+    uniforms behind each group are shared: common random numbers for paired comparisons).
+    """
+    if common:
+        return content_key(questions.fingerprint(), b"common seeds", str(steps).encode())
+    keyed = {k: v for k, v in settings.items() if not (k in LATER_SETTINGS and v == DEFAULTS[k])}
+    return content_key(questions.fingerprint(), repr(sorted(keyed.items())).encode(), str(steps).encode())
 
 
 def check_settings(settings: dict) -> dict:
@@ -415,16 +542,29 @@ def check_settings(settings: dict) -> dict:
     settings = check_params(settings, SETTINGS, "a learner")
     if settings["k"] > settings["group_size"]:
         raise ValueError(f"k must be <= group_size = {settings['group_size']}, got {settings['k']}")
-    if settings["reward"] == "plain" and settings["k"] != 1:
+    passk_training = settings["advantage"] == "passk_training"
+    if settings["reward"] == "plain" and settings["k"] != 1 and not passk_training:
         raise ValueError(f"k = {settings['k']} is the pass@k reward's k: set reward = 'pass@k' too (or leave k at 1)")
+    if settings["advantage"] in ("passk_training", "weighted_reinforce") and settings["reward"] != "plain":
+        raise ValueError(f"advantage = {settings['advantage']!r} takes the plain rewards 1{{correct}}: "
+                         "leave reward = 'plain'")
+    if settings["rank_penalty"] != 0 and (settings["reward"] != "plain"
+                                          or settings["advantage"] not in ("whitened", "centered")):
+        raise ValueError("rank_penalty (the unlikeliness reward) reshapes the plain rewards before GRPO's "
+                         "advantage: use it with reward = 'plain' and advantage 'whitened' or 'centered'")
+    if settings["psr_weight"] != DEFAULTS["psr_weight"] and settings["advantage"] != "weighted_reinforce":
+        raise ValueError(f"psr_weight = {settings['psr_weight']:g} is W-REINFORCE's lambda: set advantage = "
+                         "'weighted_reinforce' too (or leave psr_weight at its default)")
     return settings
 
 
 def train(questions: Questions, *, bonus: str = "none", param: str = "arm", group_size: int = 8, eta: float = 0.5,
           beta: float = 0.0, c: float = 0.2, b0: float = 0.5, advantage: str = "whitened", reward: str = "plain",
-          k: int = 1, steps: int = 2000, runs: int = 20, seed: int | None = 0,
+          k: int = 1, entropy_coef: float = _default("entropy_coef"), rank_penalty: float = _default("rank_penalty"),
+          psr_weight: float = _default("psr_weight"),
+          steps: int = 2000, runs: int = 20, seed: int | None = 0,
           checkpoints: int | Sequence[int] = 50, n_jobs: int | None = None,
-          progress: bool | None = None) -> LearnerResult:
+          progress: bool | None = None, common_seeds: bool = False) -> LearnerResult:
     """Train ``runs`` independent policy-gradient learners on ``questions``.
 
     Parameters
@@ -435,11 +575,16 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
         A logit per arm (no generalization) or per answer (generalization), plus shared arm logits.
     group_size, eta, beta, c, b0
         Group size, learning rate, KL penalty to pi0, bonus weight, ucb_con baseline.
-    advantage : {"whitened", "centered"}
-        (r - mean r) / (std r + 1e-6), GRPO's, or r - mean r (docs/theory.md 9.3).
+    advantage : {"whitened", "centered", "passk_training", "weighted_reinforce"}
+        (r - mean r) / (std r + 1e-6), GRPO's; r - mean r (docs/theory.md 9.3); Pass@k Training's
+        closed form with ``k`` (:func:`passk_training_advantage`); or W-REINFORCE's ``psr_weight`` for a
+        correct sample and -1 for a wrong one (:func:`weighted_reinforce_advantage`; docs/theory.md 10).
     reward, k : {"plain", "pass@k"}, int
         The rewards the advantage is taken of: r_i = 1{correct}, or PKPO's transformation of the
         group's rewards for pass@k with 1 <= k <= group_size (:func:`pkpo_rewards`; docs/theory.md 9.4).
+    entropy_coef, rank_penalty, psr_weight : float
+        c_H of the entropy bonus (:func:`add_entropy_gradient`); beta of the unlikeliness reward
+        (:func:`unlikeliness_rewards`, 0: off); W-REINFORCE's lambda (docs/theory.md 10).
     steps : int
         Gradient steps; each draws one question and a group of n samples.
     checkpoints : int or list of int
@@ -447,18 +592,23 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
     progress : bool or None
         A progress bar over the runs, as :func:`bandits.simulate` shows it (``None``: only for
         calls longer than a second; ``False``: none). It changes no number.
+    common_seeds : bool
+        Seed the runs from the questions and ``steps`` only, not the settings, so that every learner
+        trained with this seed meets the same random numbers in run i (:func:`seed_key`).
     """
     if not isinstance(questions, Questions):
         raise TypeError(f"questions must be a bandits.rl Questions, got {type(questions).__name__}")
     settings = check_settings({"bonus": bonus, "param": param, "group_size": group_size, "eta": eta, "beta": beta,
-                               "c": c, "b0": b0, "advantage": advantage, "reward": reward, "k": k})
-    steps = check_int(steps, "steps", low=1)
+                               "c": c, "b0": b0, "advantage": advantage, "reward": reward, "k": k,
+                               "entropy_coef": entropy_coef, "rank_penalty": rank_penalty, "psr_weight": psr_weight})
+    if not isinstance(common_seeds, bool):
+        raise TypeError(f"common_seeds must be True or False, got {common_seeds!r}")
+    steps = check_int(steps, "steps", low=1, high=MAX_LENGTH)
     runs = check_int(runs, "runs", low=1)
     seed = resolve_seed(seed)
     n_jobs = check_int((os.cpu_count() or 1) if n_jobs is None else n_jobs, "n_jobs", low=1)
     ckpts = resolve_checkpoints(checkpoints, steps, length_name="steps", low=0)
-    key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
-    seeds = run_seeds(seed, key, runs)
+    seeds = run_seeds(seed, seed_key(questions, settings, steps, common_seeds), runs)
     out = np.zeros((runs, len(METRICS), len(ckpts)))
     ks = np.array(PASS_KS, dtype=np.float64)
 
@@ -466,7 +616,8 @@ def train(questions: Questions, *, bonus: str = "none", param: str = "arm", grou
         train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["group_size"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
                    steps, ckpts, ks, out[lo:hi], stop, ADVANTAGES.index(settings["advantage"]),
-                   REWARDS.index(settings["reward"]), settings["k"])
+                   REWARDS.index(settings["reward"]), settings["k"], settings["entropy_coef"], settings["rank_penalty"],
+                   settings["psr_weight"])
 
     run_in_blocks(work, runs, n_jobs, progress, desc=learner_label(settings))
     metrics = {name: out[:, i, :] for i, name in enumerate(METRICS)}

@@ -21,6 +21,9 @@ entropy     :mod:`.grpo`             the entropy mechanism on the learner's real
 amplific.   :mod:`.grpo`             whitened GRPO with a KL penalty converges to p* > p_ref (C5 c)
 passk       :mod:`.grpo`             the unbiased pass@k estimator of sampled groups (C5 d)
 pkpo        :mod:`.pkpo`             PKPO pass@k training against GRPO and outcome bonuses (C5 d)
+ablation    :mod:`.ablation`         one learner setting (c, b0, eta) swept: measured, not claimed
+literature  :mod:`.literature`       the RLVR literature's learners against GRPO, paired, and matched
+rollouts    :mod:`.heldout`          a real model's answer space; held-out pass@k and discovery (C6)
 ==========  =======================  ==============================================
 
 Every measured number carries a 95% percentile-bootstrap interval over runs
@@ -44,27 +47,34 @@ from bandits import sweep
 from bandits.experiment import ExperimentError, load
 from bandits.plots import STYLE
 from bandits.sweep import write_atomic
+from .ablation import draw_ablation
 from .grpo import draw_amplification, draw_collision, draw_entropy, draw_passk
 from .horizon import draw_horizon
+from .literature import draw_literature
 from .minimax import draw_minimax
 from .pkpo import draw_pkpo
 from .rl import draw_rl
 from .scaling import draw_scaling
 from .tradeoff import draw_tradeoff
+from .heldout import draw_rollouts
 
 FIGURES = {"minimax": draw_minimax, "scaling": draw_scaling, "horizon": draw_horizon, "tradeoff": draw_tradeoff,
            "rl": draw_rl, "collision": draw_collision, "entropy": draw_entropy, "amplification": draw_amplification,
-           "passk": draw_passk, "pkpo": draw_pkpo}
+           "passk": draw_passk, "pkpo": draw_pkpo, "ablation": draw_ablation, "literature": draw_literature}
 # measured on the learner's step pieces (or its own rl.train calls): no training sweep to run
 MEASURED = {"collision", "entropy", "amplification", "passk"}
+FIGURES["rollouts"] = draw_rollouts  # C6: measured on the samples of a real model (no sweep)
+MEASURED.add("rollouts")
 
 
 FIGURE_FIELDS = {"minimax": {"x", "upper", "slope"}, "scaling": {"x", "expected"}, "horizon": {"limit", "change"},
                  "tradeoff": {"pass_ratio", "diversity_ratio", "price_ratio"},
                  "rl": {"collapse_ratio", "solved_gain", "pass_gain"},
                  "collision": {"band"}, "entropy": {"etas", "ratio", "slope"}, "amplification": {"band", "p_ref"},
-                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"}}
-LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo"}  # the kinds of experiments with [[learner]] tables
+                 "passk": {"band", "ks"}, "pkpo": {"pass_gain", "solved_gain", "pass1_change"},
+                 "ablation": {"x"}, "literature": {"solved_gain", "pass_gain", "pass1_change", "reference"}}
+FIGURE_FIELDS["rollouts"] = {"fit", "expected"}
+LEARNER_FIGURES = {"rl", "collision", "entropy", "amplification", "passk", "pkpo", "ablation", "literature"}  # the kinds of experiments with [[learner]] tables
 
 
 def check_figure(exp) -> None:

@@ -44,7 +44,7 @@ def agent_record(checks: dict[str, Check], control: list | None, claimed: list |
     role = "control" if control is not None else "claim"
     rows = {name: c.record(role) for name, c in checks.items()}
     if control is None:
-        claimed = [name for name in (claimed or checks) if name in checks]
+        claimed = [name for name in (checks if claimed is None else claimed) if name in checks]  # [] claims none
         record = {"role": role, "ok": all(checks[name].ok for name in claimed), "checks": rows}
         if set(claimed) != set(checks):
             record["claimed"] = claimed

@@ -31,6 +31,7 @@ from bandits.checks import INF, METHOD, measure
 from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from bandits.rl import learner as L
 from bandits.rl.questions import GENERATORS as QUESTION_GENERATORS
+from bandits.seeding import run_seeds
 from bandits.stats import loglog_slope
 from .common import GREY, agent_record
 
@@ -635,13 +636,12 @@ def covariance_over_training(questions, settings, steps, runs, seed, checkpoints
     """``(checkpoints, terms)``: ``terms[run, ckpt, 0:3]`` the covariance, the first-order entropy change per
     unit eta and the answer entropy, each averaged over questions, along ``runs`` training runs of the
     learner with ``settings`` (the same seeds as :func:`bandits.rl.learner.train`, so the same runs)."""
-    from bandits.seeding import content_key, run_seeds
     settings = L.check_settings({k: settings[k] for k in L.SETTINGS})
     if settings["beta"] != 0 or settings["reward"] != "plain" or settings["advantage"] != "whitened" \
-            or settings["bonus"] not in ("none", "ucb_con", "batch"):
+            or settings["bonus"] not in ("none", "ucb_con", "batch") or settings["entropy_coef"] != 0 \
+            or settings["rank_penalty"] != 0:
         raise ValueError("covariance over training: whitened GRPO without KL, with bonus none, ucb_con or batch")
-    key = content_key(questions.fingerprint(), repr(sorted(settings.items())).encode(), str(steps).encode())
-    seeds = run_seeds(seed, key, runs)
+    seeds = run_seeds(seed, L.seed_key(questions, settings, steps), runs)
     ckpts = np.asarray(checkpoints, dtype=np.int64)
     out = np.zeros((runs, len(ckpts), questions.X, 3))
     train_with_covariance(seeds, questions.phi, questions.pi0, questions.m, settings["group_size"], settings["eta"],

@@ -116,19 +116,20 @@ def rl_checks(folder, cfg, param) -> dict:
     base = frame[frame.eta == 0].iloc[0]
     ours = frame[(frame.eta > 0) & (frame.param == param)]
     grpo = ours[ours.bonus == "none"].iloc[0]
+    claimed = [] if cfg.get("measured", False) else None  # measured = true: the checks are recorded, none claimed (C6 d)
     out = {"method": METHOD, "bands": {"collapse": [0, cfg["collapse_ratio"]], "solved": [cfg["solved_gain"], None],
                                        "pass@32": [cfg["pass_gain"], None]}, "checks": {}}
     for row, control in ((grpo, None), (base, ["collapse"])):
         check = measure("distinct answers on hard questions, learner / pi0 sampling",
                         [values("distinct_hard", base), values("distinct_hard", row)],
                         lambda mm: mm[..., 1] / mm[..., 0], (0.0, float(cfg["collapse_ratio"])))
-        out["checks"][row.label] = agent_record({"collapse": check}, control)
+        out["checks"][row.label] = agent_record({"collapse": check}, control, claimed)
     for _, row in ours[ours.bonus != "none"].iterrows():
         control = ["solved", "pass@32"] if row.c == 0 else None
         checks = {metric: measure(f"{metric}, learner - GRPO", [values(metric, grpo), values(metric, row)],
                                   lambda mm: mm[..., 1] - mm[..., 0], (float(cfg[gain]), INF))
                   for metric, gain in (("solved", "solved_gain"), ("pass@32", "pass_gain"))}
-        out["checks"][row.label] = agent_record(checks, control)
+        out["checks"][row.label] = agent_record(checks, control, claimed)
     return out
 
 
