@@ -163,8 +163,8 @@ def simulate(instance: Instance, agent: str | AgentSpec | Agent, *, horizon: int
     out = np.zeros((runs, len(engine.NAMES), len(points)))
     loop = engine.runner(spec)
 
-    def work(lo, hi):
-        loop(seeds[lo:hi], tapes[lo:hi], params, agent.lam, batch, horizon, points, env, out[lo:hi])
+    def work(lo, hi, stop):
+        loop(seeds[lo:hi], tapes[lo:hi], params, agent.lam, batch, horizon, points, env, out[lo:hi], stop)
 
     run_in_blocks(work, runs, n_jobs, progress, desc=agent.label)
 

@@ -113,7 +113,8 @@ def run(spec, inst, horizon, runs, seed, batch=1, lam=0.0, c=0.0, runner=None):
     env_seeds = np.random.default_rng(seed + 1).integers(0, 2 ** 63, size=runs).astype(np.uint64)
     checkpoints = np.arange(1, horizon + 1, dtype=np.int64)
     out = np.zeros((runs, len(engine.METRICS), horizon))
-    (runner or engine.runner(spec))(seeds, env_seeds, params, lam, batch, horizon, checkpoints, env, out)
+    (runner or engine.runner(spec))(seeds, env_seeds, params, lam, batch, horizon, checkpoints, env, out,
+                                  np.zeros(1, np.int64))
     return out
 
 

@@ -66,7 +66,7 @@ def test_the_bar_advances_per_block_not_per_pull(monkeypatch):
 
 
 def test_a_failing_block_raises_and_closes_the_bar(capsys):
-    def work(lo, hi):
+    def work(lo, hi, stop):
         if lo > 0:
             raise RuntimeError("block failed")
 

@@ -60,6 +60,8 @@ ADVANTAGES = ("whitened", "centered", "passk_training", "weighted_reinforce")
 REWARDS = ("plain", "pass@k")
 PASS_KS = (1, 2, 4, 8, 16, 32)
 GROUPS = ("all", "solved", "unsolved")
+#: Steps between two looks of the compiled loop at its stop flag.
+STOP_EVERY = 256
 METRICS = (("solved", "distinct_solved", "distinct_unsolved", "distinct_hard")
            + tuple(f"entropy_{g}" for g in GROUPS) + tuple(f"batch_distinct_{g}" for g in GROUPS)
            + tuple(f"pass@{k}" for k in PASS_KS) + ("failed_samples", "samples"))
@@ -350,12 +352,18 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, k
 
 
 @njit(cache=True, nogil=True)
-def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out,
+def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out, stop,
                advantage=0, reward=0, k_reward=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1):
-    """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``."""
+    """Train ``len(seeds)`` independent learners for ``steps`` steps; metrics into ``out[run, metric, ckpt]``.
+
+    Returns early, between steps, once ``stop[0]`` is not 0 (looked at every ``STOP_EVERY`` steps:
+    Ctrl-C, :func:`bandits.engine.blocks.run_in_blocks`).
+    """
     X, K = phi.shape
     n_ckpt = checkpoints.shape[0]
     for r in range(seeds.shape[0]):
+        if stop[0] != 0:
+            return
         np.random.seed(seeds[r])
         u = np.zeros(K)
         v = np.zeros((X, K) if param == 0 else (1, 1))
@@ -379,6 +387,8 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, 0.0, ks, out[r, :, k])
             k += 1
         for step in range(1, steps + 1):
+            if step % STOP_EVERY == 0 and stop[0] != 0:
+                return
             x = np.random.randint(X)
             sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
             if reward == 1:
@@ -595,10 +605,10 @@ def train(questions: Questions, *, bonus: str = _default("bonus"), param: str = 
     out = np.zeros((runs, len(METRICS), len(ckpts)))
     ks = np.array(PASS_KS, dtype=np.float64)
 
-    def work(lo, hi):
+    def work(lo, hi, stop):
         train_runs(seeds[lo:hi], questions.phi, questions.pi0, questions.hard, questions.m, settings["group_size"], settings["eta"],
                    settings["beta"], settings["c"], settings["b0"], BONUSES.index(bonus), PARAMS.index(param),
-                   steps, ckpts, ks, out[lo:hi], ADVANTAGES.index(settings["advantage"]),
+                   steps, ckpts, ks, out[lo:hi], stop, ADVANTAGES.index(settings["advantage"]),
                    REWARDS.index(settings["reward"]), settings["k"], settings["entropy_coef"], settings["rank_penalty"],
                    settings["psr_weight"])
 
