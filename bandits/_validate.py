@@ -41,6 +41,11 @@ def check_int(value: object, name: str, *, low: float | None = None, high: float
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     value = int(value)
+    if high == MAX_LENGTH:                   # a length: name the bound that was broken, readably
+        if low is not None and value < low:
+            raise ValueError(f"{name} must be >= {low:g}, got {value}")
+        if value > high:
+            raise ValueError(f"{name} must be <= 2**62 (the compiled loop counts in 64-bit integers), got {value}")
     if (low is not None and value < low) or (high is not None and value > high):
         raise ValueError(f"{name} must be {_range_text(low, high, False, False)}, got {value}")
     return value
