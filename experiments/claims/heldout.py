@@ -90,7 +90,8 @@ def heldout_measurements(data, cfg) -> dict:
     out["checks"]["(b) Beta-binomial across questions"] = agent_record(
         {f"pass@{kmax}": _paired(stat, beta[-1], observed[-1], bands["passk_error"]),
          f"pass@{kmax}, prior from other questions": _paired(stat + " (other half's prior)", beta_other,
-                                                              observed[-1][~half], bands["passk_error"])}, None)
+                                                              observed[-1][~half], bands["passk_error"])},
+        None, [])  # measured, not claimed: its control, the plug-in, does not fail decisively on this data
     out["checks"]["(b) plug-in 1 - (1 - c/n)^k (control)"] = agent_record(
         {f"pass@{kmax}": _paired(stat, plug[-1], observed[-1], bands["passk_error"]),
          f"pass@{kmax}, prior from other questions": _paired(stat + " (other half)", plug[-1][~half],
