@@ -144,7 +144,7 @@ def draw_minimax(folder, table, exp, stem) -> dict:
     right.set_ylim(bottom=0)
     right.set_title("where learning starts", fontsize=7)
     n_runs = int(runs["values"].map(len).min())
-    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5, ncol=2)
+    fig.legend(*left.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5, ncol=1)  # long labels: one column fits
     fig.suptitle(f"{cfg.get('title', exp.name)}\nW = worst over {n_gap} gaps per {x}; {n_runs} runs; "
                  "bars and [intervals]: 95% bootstrap over runs; grey dashed: negative controls", fontsize=7)
     save_figure(fig, stem)

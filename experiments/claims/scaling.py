@@ -17,8 +17,11 @@ finite-time bound on UCB1 over the outcomes the arms reach
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib.pyplot as plt
 import matplotlib.ticker
+
 import numpy as np
 
 from bandits import theory
@@ -100,7 +103,7 @@ def draw_scaling(folder, table, exp, stem) -> dict:
     ax.set_xlabel(f"{x} ({unit(x)})")
     ax.set_ylabel(f"pseudo-regret at T = {T:,}")
     n_runs = int(runs["values"].map(len).min())
-    note = f"\n{cfg['note']}" if "note" in cfg else ""
+    note = "\n" + textwrap.fill(cfg["note"], 60) if "note" in cfg else ""  # wrapped to the panel's width
     ax.set_title(f"{cfg.get('title', exp.name)}\n{n_runs} runs: mean, 95% CI; slope [95% bootstrap interval];\n"
                  f"grey dashed: negative controls{note}", fontsize=7)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", frameon=False, fontsize=5.5, ncol=1)
