@@ -318,30 +318,9 @@ def read(source: Any, layout: str | None = None, *, question: str | None = None,
     preset = dict(LAYOUTS.get(layout or "", {}))
     given = {"question": question, "completion": completion, "samples": samples, "answer": answer,
              "correct": correct, "gold": gold}
-    spec: dict[str, Any] = {k: (v if v is not None else preset.get(k)) for k, v in given.items()}
-    if samples is not None or completion is not None:  # the form given by the caller wins over the preset's
-        spec["completion" if samples is not None else "samples"] = None
-    if spec["question"] is None:
-        spec["question"] = "question"
-    for key in ("answer", "correct"):  # a preset's optional columns: the first present one
-        options = spec[key]
-        if isinstance(options, tuple):
-            spec[key] = next((c for c in options if c in frame.columns), None)
-    if spec["correct"] == "<reward>":
-        spec["correct"] = _trl_reward(frame, origin)
-    extract = extract if extract is not None else preset.get("extract", "last_number")
-    if isinstance(extract, str):
-        if extract not in EXTRACTORS:
-            raise ValueError(f"extract must be one of {', '.join(EXTRACTORS)} or a callable; got {extract!r}")
-        extract = EXTRACTORS[extract]
-    elif not callable(extract):
-        raise ValueError(f"extract must be one of {', '.join(EXTRACTORS)} or a callable; got {extract!r}")
-    if isinstance(equivalent, str):
-        if equivalent not in EQUIVALENCES:
-            raise ValueError(f"equivalent must be one of {', '.join(EQUIVALENCES)} or a callable; got {equivalent!r}")
-        equivalent = EQUIVALENCES[equivalent]
-    elif not callable(equivalent):
-        raise ValueError(f"equivalent must be one of {', '.join(EQUIVALENCES)} or a callable; got {equivalent!r}")
+    spec = _columns(frame, preset, given, origin)
+    extract = _chosen("extract", extract if extract is not None else preset.get("extract", "last_number"), EXTRACTORS)
+    equivalent = _chosen("equivalent", equivalent, EQUIVALENCES)
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not math.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
     for key, column in given.items():  # a column the caller named must exist (a preset's may be absent)
@@ -350,6 +329,32 @@ def read(source: Any, layout: str | None = None, *, question: str | None = None,
     s = _Spec(**spec)
     tidy, notes = (_from_lists if s.samples is not None else _from_rows)(frame, s, origin)
     return Rollouts._build(tidy, extract, equivalent, float(threshold), s, origin, notes, name)
+
+
+def _columns(frame, preset, given, origin) -> dict[str, Any]:
+    """The column of each field: the caller's, else the layout preset's (a tuple: its first present
+    column; ``"<reward>"``: TRL's reward column, found by :func:`_trl_reward`)."""
+    spec: dict[str, Any] = {k: (v if v is not None else preset.get(k)) for k, v in given.items()}
+    if given["samples"] is not None or given["completion"] is not None:  # the caller's form wins over the preset's
+        spec["completion" if given["samples"] is not None else "samples"] = None
+    if spec["question"] is None:
+        spec["question"] = "question"
+    for key in ("answer", "correct"):  # a preset's optional columns: the first present one
+        options = spec[key]
+        if isinstance(options, tuple):
+            spec[key] = next((c for c in options if c in frame.columns), None)
+    if spec["correct"] == "<reward>":
+        spec["correct"] = _trl_reward(frame, origin)
+    return spec
+
+
+def _chosen(field: str, value, registry: dict) -> Callable:
+    """A registry entry named by ``value``, or ``value`` itself when it is a callable."""
+    if isinstance(value, str) and value in registry:
+        return registry[value]
+    if not isinstance(value, str) and callable(value):
+        return value
+    raise ValueError(f"{field} must be one of {', '.join(registry)} or a callable; got {value!r}")
 
 
 def load_pot_svamp(**kwargs) -> "Rollouts":
@@ -373,20 +378,7 @@ def _frame(source) -> pd.DataFrame:
     kind = suffixes[-2] if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1 else (suffixes[-1] if suffixes else "")
     try:
         if kind in (".jsonl", ".json", ".ndjson"):
-            opener = gzip.open if suffixes[-1] == ".gz" else open
-            rows = []
-            with opener(path, "rt", encoding="utf-8") as handle:
-                for number, line in enumerate(handle, 1):
-                    if line.strip():
-                        try:
-                            rows.append(json.loads(line))
-                        except json.JSONDecodeError:
-                            if number == 1 and kind == ".json":
-                                return pd.read_json(path)
-                            raise ValueError(f"{path}: line {number} is not JSON") from None
-            if rows and not all(isinstance(r, dict) for r in rows):
-                raise ValueError(f"{path}: every line must be a JSON object")
-            return pd.DataFrame(rows)
+            return _json_lines(path, kind, gzip.open if suffixes[-1] == ".gz" else open)
         if kind == ".csv":
             return pd.read_csv(path)
         if kind == ".parquet":
@@ -399,6 +391,24 @@ def _frame(source) -> pd.DataFrame:
         raise ValueError(f"{path}: cannot read as {kind[1:]}: {exc}") from None
     raise ValueError(f"{path}: unknown file type {path.suffix!r} (use .jsonl, .json, .csv or .parquet, "
                      "or pass a DataFrame)")
+
+
+def _json_lines(path: Path, kind: str, opener) -> pd.DataFrame:
+    """A JSON-lines file as a DataFrame (a ``.json`` file whose first line is not JSON: one JSON
+    document, read by pandas)."""
+    rows = []
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, 1):
+            if line.strip():
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    if number == 1 and kind == ".json":
+                        return pd.read_json(path)
+                    raise ValueError(f"{path}: line {number} is not JSON") from None
+    if rows and not all(isinstance(r, dict) for r in rows):
+        raise ValueError(f"{path}: every line must be a JSON object")
+    return pd.DataFrame(rows)
 
 
 def _need(frame, column, field, origin):
