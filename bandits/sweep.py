@@ -215,57 +215,76 @@ def run(exp: Experiment, out: str | Path, *, workers: int | None = None, schedul
         raise SweepError(f"{out} is a file, not a folder; choose another results folder")
     client = _connect(scheduler) if scheduler else None  # before anything is written
     existed, had_config = out.exists(), os.path.lexists(out / "config.json")
-    saved = 0
+    saver = _Saver(out)
     try:
         with _signals_raise(), folder_lock(out):  # one writer; the folder is created here
             try:
-                prepare_folder(exp, out, force=force)
-                todo, state = repair(exp, out)
-                descs = [{"key": c.key, **c.describe()} for c in todo]
-                note = compile_note([d["agent"] for d in descs if d.get("kind") == "bandit"],
-                                    1 if client is not None else (workers or os.cpu_count() or 1)) if progress else None
-                if note is not None:
-                    print(note, file=sys.stderr, flush=True)
-                bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress, note)
-                try:
-                    with _executor(descs, workers, client) as execution:
-                        try:
-                            for result in execution.results():
-                                save_cell(out, result)
-                                saved += 1
-                                bar.update(1)
-                        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
-                            if threading.current_thread() is threading.main_thread():  # save, then exit
-                                signal.signal(signal.SIGINT, signal.SIG_IGN)
-                                signal.signal(signal.SIGTERM, signal.SIG_IGN)
-                            execution.stop()
-                            for result in execution.finished():
-                                save_cell(out, result)
-                                saved += 1
-                            raise Interrupted(getattr(exc, "signum", signal.SIGINT),
-                                              len(exp.cells) - len(todo) + saved, len(exp.cells), out) from None
-                        except CellFailed as exc:  # keep what the other cells finished, then say which failed
-                            execution.stop()
-                            for result in execution.finished():
-                                save_cell(out, result)
-                                saved += 1
-                            raise CellFailed(f"{exc}; {len(exp.cells) - len(todo) + saved} of {len(exp.cells)} "
-                                             f"cells saved in {out}", exc.key) from None
-                finally:
-                    bar.close()
-                if saved or state.damaged or state.legacy or summary_problem(out, state)[0]:
-                    final = write_summary(out)
-                    if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
-                        warn(damage_note(out, final))
-                # else: nothing changed, and summary.csv is that of the cells as they are
+                _fill(exp, out, saver, force=force, workers=workers, client=client, progress=progress)
             except Exception as exc:
-                if saved == 0 and not isinstance(exc, (Interrupted, FolderBusy)):
+                if saver.count == 0 and not isinstance(exc, (Interrupted, FolderBusy)):
                     _restore_folder(out, existed, had_config)
                 raise
     finally:
         if client is not None:
             client.close()
     return out
+
+
+class _Saver:
+    """Saves each finished cell into the results folder and counts them."""
+
+    def __init__(self, out: Path):
+        self.out, self.count = out, 0
+
+    def __call__(self, result) -> None:
+        save_cell(self.out, result)
+        self.count += 1
+
+
+def _fill(exp: Experiment, out: Path, saver: _Saver, *, force: bool, workers: int | None, client,
+          progress: bool) -> None:
+    """With the folder locked: prepare it, run the cells it lacks, and rewrite the summary if anything
+    changed."""
+    prepare_folder(exp, out, force=force)
+    todo, state = repair(exp, out)
+    descs = [{"key": c.key, **c.describe()} for c in todo]
+    note = compile_note([d["agent"] for d in descs if d.get("kind") == "bandit"],
+                        1 if client is not None else (workers or os.cpu_count() or 1)) if progress else None
+    if note is not None:
+        print(note, file=sys.stderr, flush=True)
+    bar = _Progress(len(exp.cells), len(exp.cells) - len(todo), exp.cells[0].runs, progress, note)
+    try:
+        _collect(exp, out, len(exp.cells) - len(todo), descs, workers, client, bar, saver)
+    finally:
+        bar.close()
+    if saver.count or state.damaged or state.legacy or summary_problem(out, state)[0]:
+        final = write_summary(out)
+        if final.damaged or final.missing:  # pragma: no cover - damaged while this run held the lock
+            warn(damage_note(out, final))
+    # else: nothing changed, and summary.csv is that of the cells as they are
+
+
+def _collect(exp: Experiment, out: Path, done: int, descs, workers, client, bar, saver: _Saver) -> None:
+    """Run the cells described by ``descs`` and save each as it finishes (``done`` were saved before);
+    after Ctrl-C, SIGTERM or a failed cell, save those already finished and raise."""
+    with _executor(descs, workers, client) as execution:
+        try:
+            for result in execution.results():
+                saver(result)
+                bar.update(1)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (Terminated)
+            if threading.current_thread() is threading.main_thread():  # save, then exit
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            execution.stop()
+            for result in execution.finished():
+                saver(result)
+            raise Interrupted(getattr(exc, "signum", signal.SIGINT), done + saver.count, len(exp.cells), out) from None
+        except CellFailed as exc:  # keep what the other cells finished, then say which failed
+            execution.stop()
+            for result in execution.finished():
+                saver(result)
+            raise CellFailed(f"{exc}; {done + saver.count} of {len(exp.cells)} cells saved in {out}", exc.key) from None
 
 
 def _restore_folder(out: Path, existed: bool, had_config: bool) -> None:

@@ -631,7 +631,20 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
         vmax = np.array([max(X.max(), z0 if others else -np.inf)])
         v = float(eb * _kinf(ps, X, vmax, star)[0])
         return v, v, _unknown_cut(model, eta, b, base_x, supp, _CAP if z0 == _CAP else None, None)
-    L, U = lows[None, :], highs[None, :]
+    floor, best_val, best_U = _branch_and_bound(values, lows[None, :], highs[None, :], tol, max_boxes)
+    xr = best_U[:len(R)]
+    z = best_U[-1] if has_z else (_CAP if z0 == _CAP else None)
+    x = base_x.copy()
+    if r_idx:
+        x[r_idx] = xr
+    return max(floor, 0.0), best_val, _unknown_cut(model, eta, b, x, supp, z, R)
+
+
+def _branch_and_bound(values, L, U, tol, max_boxes):
+    """Best-first monotone branch and bound from the one box ``[L, U]`` (rows: boxes): ``values``
+    maps boxes to (lower bounds, best values found in them, where); the lowest-bound boxes are split
+    on their widest side until the best value is within ``tol`` of the smallest bound, or
+    ``max_boxes`` boxes. Returns (certified lower bound, best value, its point)."""
     lb, vu, pu = values(L, U)
     best_val, best_U = float(vu[0]), pu[0]
     boxes_L, boxes_U, boxes_lb = L, U, lb
@@ -667,12 +680,6 @@ def _inner_unknown(model: _Model, eta, b, tol, max_boxes=4000):
         boxes_L, boxes_U, boxes_lb = boxes_L[prune], boxes_U[prune], boxes_lb[prune]
         n += 2 * len(order)
         if len(boxes_lb) == 0:
-            floor = best_val
             break
     floor = min(float(boxes_lb.min()) if len(boxes_lb) else best_val, best_val)
-    xr = best_U[:len(R)]
-    z = best_U[-1] if has_z else (_CAP if z0 == _CAP else None)
-    x = base_x.copy()
-    if r_idx:
-        x[r_idx] = xr
-    return max(floor, 0.0), best_val, _unknown_cut(model, eta, b, x, supp, z, R)
+    return floor, best_val, best_U

@@ -110,21 +110,16 @@ def k_inf(counts_a, n_a, mean, seen, c):
     return v
 
 
-@njit(cache=True)
-def index(state, t, params, out):
-    n_o, s_o, counts, n_a, phi, scal, eta, mean, eta_o = state
+@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+def _estimates(n_o, s_o, counts, n_a, phi, det, mean, out):
+    """The outcome means into ``mean``, the arm means into ``out`` (inf: never pulled); returns the
+    best seen outcome and the best arm mean."""
     K, m = out.shape[0], mean.shape[0]
-    eps, gamma, det, family, sigma = params[0], params[1], params[2], params[3], params[4]
-    fresh = t != scal[1]  # the first index call of a round (a batch calls it again with the same t)
-    scal[1] = t
-    log_t = np.log(max(t, 1))
-    seen = n_o > 0
     top = -1
     for o in range(m):
         mean[o] = s_o[o] / n_o[o] if n_o[o] > 0 else -np.inf
-        if seen[o] and (top < 0 or mean[o] > mean[top]):
+        if n_o[o] > 0 and (top < 0 or mean[o] > mean[top]):
             top = o
-    # estimated arm means and the best one
     best = -np.inf
     for a in range(K):
         v = 0.0
@@ -138,68 +133,111 @@ def index(state, t, params, out):
                     v += counts[a, o] / n_a[a] * mean[o]
         out[a] = v
         best = max(best, v)
+    return top, best
+
+
+@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+def _outcomes_short(n_o, mean, seen, best, top, eta_o, scal, solve, t, log_t, family, sigma, gamma):
+    """Deterministic map: re-solve the outcome allocation if due; is an outcome below its share?"""
+    if solve or top != scal[3]:
+        for o in range(mean.shape[0]):
+            eta_o[o] = 1.0 / divergence(mean[o], best, family, sigma) if seen[o] and mean[o] < best else 0.0
+        scal[2] = max(t * 1.1, t + 1.0)
+        scal[3] = top
+    for o in range(mean.shape[0]):
+        if seen[o] and mean[o] < best and n_o[o] < (1.0 + gamma) * eta_o[o] * log_t:
+            return True
+    return False
+
+
+@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+def _arms_short(counts, n_a, mean, seen, best, eta, scal, solve, t, log_t, gamma, out):
+    """Stochastic kernel: re-solve the arm allocation if due; is an arm below its share?"""
+    K = out.shape[0]
+    if solve:
+        for a in range(K):
+            if out[a] < best:
+                k = k_inf(counts[a], n_a[a], mean, seen, best)
+                eta[a] = 1.0 / k if k > 0.0 else 1e300  # K_inf = 0: rounding; explore the arm
+            else:
+                eta[a] = 0.0
+        scal[2] = max(t * 1.1, t + 1.0)
+    explore = False
+    for a in range(K):
+        if out[a] < best and n_a[a] < (1.0 + gamma) * eta[a] * log_t:
+            explore = True
+    return explore
+
+
+@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+def _explore_outcome(n_o, mean, seen, best, eta_o, phi, eps, s, out):
+    """Deterministic map: the arms of the least observed outcome (estimation) or of the outcome of
+    smallest N_o / eta_o (exploration)."""
+    least, fewest = -1, np.inf
+    for o in range(mean.shape[0]):
+        if seen[o] and n_o[o] < fewest:
+            least, fewest = o, n_o[o]
+    pick = least
+    if fewest > eps * s:
+        pick, ratio = -1, np.inf
+        for o in range(mean.shape[0]):
+            if seen[o] and mean[o] < best and eta_o[o] > 0:
+                r = n_o[o] / eta_o[o]
+                if r < ratio:
+                    pick, ratio = o, r
+    for a in range(out.shape[0]):
+        out[a] = 1.0 if phi[a] == pick else 0.0
+
+
+@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+def _explore_arm(n_a, best, eta, eps, s, out):
+    """Stochastic kernel: the least pulled arms (estimation) or the suboptimal arms of smallest
+    N_a / eta_a (exploration)."""
+    K = out.shape[0]
+    fewest = np.inf
+    for a in range(K):
+        fewest = min(fewest, n_a[a])
+    if fewest <= eps * s:
+        for a in range(K):
+            out[a] = 1.0 if n_a[a] == fewest else 0.0
+        return
+    ratio = np.inf
+    for a in range(K):
+        if out[a] < best and eta[a] > 0:
+            ratio = min(ratio, n_a[a] / eta[a])
+    for a in range(K):
+        out[a] = 1.0 if out[a] < best and eta[a] > 0 and n_a[a] / eta[a] == ratio else 0.0
+
+
+@njit(cache=True)
+def index(state, t, params, out):
+    n_o, s_o, counts, n_a, phi, scal, eta, mean, eta_o = state
+    K = out.shape[0]
+    eps, gamma, det, family, sigma = params[0], params[1], params[2], params[3], params[4]
+    fresh = t != scal[1]  # the first index call of a round (a batch calls it again with the same t)
+    scal[1] = t
+    log_t = np.log(max(t, 1))
+    seen = n_o > 0
+    top, best = _estimates(n_o, s_o, counts, n_a, phi, det, mean, out)
     if best == np.inf:  # an arm never pulled (a batch's first rounds): play those
         for a in range(K):
             out[a] = 1.0 if n_a[a] == 0 else 0.0
         return
-    explore = False
+    solve = fresh and t >= scal[2]
     if det == 1.0:
-        if (fresh and t >= scal[2]) or top != scal[3]:
-            for o in range(m):
-                eta_o[o] = 1.0 / divergence(mean[o], best, family, sigma) if seen[o] and mean[o] < best else 0.0
-            scal[2] = max(t * 1.1, t + 1.0)
-            scal[3] = top
-        for o in range(m):
-            if seen[o] and mean[o] < best and n_o[o] < (1.0 + gamma) * eta_o[o] * log_t:
-                explore = True
+        explore = _outcomes_short(n_o, mean, seen, best, top, eta_o, scal, solve, t, log_t, family, sigma, gamma)
     else:
-        if fresh and t >= scal[2]:
-            for a in range(K):
-                if out[a] < best:
-                    k = k_inf(counts[a], n_a[a], mean, seen, best)
-                    eta[a] = 1.0 / k if k > 0.0 else 1e300  # K_inf = 0: rounding; explore the arm
-                else:
-                    eta[a] = 0.0
-            scal[2] = max(t * 1.1, t + 1.0)
-        for a in range(K):
-            if out[a] < best and n_a[a] < (1.0 + gamma) * eta[a] * log_t:
-                explore = True
+        explore = _arms_short(counts, n_a, mean, seen, best, eta, scal, solve, t, log_t, gamma, out)
     if not explore:
         for a in range(K):
             out[a] = 1.0 if out[a] == best else 0.0
         return
     if fresh:
         scal[0] += 1.0
-    s = scal[0]
     if det == 1.0:
-        least, fewest = -1, np.inf
-        for o in range(m):
-            if seen[o] and n_o[o] < fewest:
-                least, fewest = o, n_o[o]
-        pick = least
-        if fewest > eps * s:
-            pick, ratio = -1, np.inf
-            for o in range(m):
-                if seen[o] and mean[o] < best and eta_o[o] > 0:
-                    r = n_o[o] / eta_o[o]
-                    if r < ratio:
-                        pick, ratio = o, r
-        for a in range(K):
-            out[a] = 1.0 if phi[a] == pick else 0.0
+        _explore_outcome(n_o, mean, seen, best, eta_o, phi, eps, scal[0], out)
     else:
-        fewest = np.inf
-        for a in range(K):
-            fewest = min(fewest, n_a[a])
-        if fewest <= eps * s:
-            for a in range(K):
-                out[a] = 1.0 if n_a[a] == fewest else 0.0
-        else:
-            ratio = np.inf
-            for a in range(K):
-                if out[a] < best and eta[a] > 0:
-                    ratio = min(ratio, n_a[a] / eta[a])
-            for a in range(K):
-                out[a] = 1.0 if out[a] < best and eta[a] > 0 and n_a[a] / eta[a] == ratio else 0.0
+        _explore_arm(n_a, best, eta, eps, scal[0], out)
 
 
 @njit(cache=True)

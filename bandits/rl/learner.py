@@ -351,6 +351,46 @@ def _record(u, v, w, phi, pi0, hard, param, n, solved, found, failed, samples, k
     row[11 + len(ks)] = samples
 
 
+@njit(cache=True)
+def scratch(K, n):
+    """The work arrays of :func:`learn_step`: theta, pi, cdf, grad (per arm), the group's arms,
+    outcomes, rewards, shaped rewards, advantages and bonus terms (per sample)."""
+    return (np.empty(K), np.empty(K), np.empty(K), np.empty(K), np.empty(n, np.int64), np.empty(n, np.int64),
+            np.empty(n), np.empty(n), np.empty(n), np.empty(n))
+
+
+@njit(cache=True, inline="always")  # inlined: the one step of the training loop
+def learn_step(u, v, w, phi, pi0, x, param, eta, beta, c, b0, bonus, counts, work,
+               advantage=0, reward=0, k_reward=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1):
+    """One step of the learner on question ``x``: sample a group, shape its rewards, its advantages
+    plus the exploration bonus, ascend, and count the group's outcomes (``work``: :func:`scratch`)."""
+    theta, pi, cdf, grad, arms, outcomes, rewards, shaped, adv, bonus_terms = work
+    sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
+    if reward == 1:
+        pkpo_rewards(rewards, k_reward, shaped)
+    elif rank_penalty != 0.0:
+        unlikeliness_rewards(rewards, pi, arms, rank_penalty, shaped)
+    else:
+        shaped[:] = rewards
+    if advantage == 0:
+        grpo_advantage(shaped, adv)
+    elif advantage == 1:
+        centered_advantage(shaped, adv)
+    elif advantage == 2:
+        passk_training_advantage(shaped, k_reward, adv)
+    else:
+        weighted_reinforce_advantage(shaped, psr_weight, adv)
+    exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
+    adv += bonus_terms
+    if eta != 0.0:
+        logit_gradient(pi, theta, arms, adv, beta, grad)
+        if entropy_coef != 0.0:
+            add_entropy_gradient(pi, entropy_coef, grad)
+        ascend(u, v, w, phi, x, param, eta, grad)
+    for i in range(outcomes.shape[0]):
+        counts[x, outcomes[i]] += 1.0
+
+
 @njit(cache=True, nogil=True)
 def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, steps, checkpoints, ks, out, stop,
                advantage=0, reward=0, k_reward=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1):
@@ -371,16 +411,8 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
         counts = np.zeros((X, m))
         found = np.zeros((X, m))
         solved = np.zeros(X, np.bool_)
-        theta = np.empty(K)
-        pi = np.empty(K)
-        cdf = np.empty(K)
-        grad = np.empty(K)
-        arms = np.empty(n, np.int64)
-        outcomes = np.empty(n, np.int64)
-        rewards = np.empty(n)
-        shaped = np.empty(n)
-        adv = np.empty(n)
-        bonus_terms = np.empty(n)
+        work = scratch(K, n)
+        rewards = work[6]
         failed = 0.0
         k = 0
         while k < n_ckpt and checkpoints[k] == 0:
@@ -390,30 +422,10 @@ def train_runs(seeds, phi, pi0, hard, m, n, eta, beta, c, b0, bonus, param, step
             if step % STOP_EVERY == 0 and stop[0] != 0:
                 return
             x = np.random.randint(X)
-            sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
-            if reward == 1:
-                pkpo_rewards(rewards, k_reward, shaped)
-            elif rank_penalty != 0.0:
-                unlikeliness_rewards(rewards, pi, arms, rank_penalty, shaped)
-            else:
-                shaped[:] = rewards
-            if advantage == 0:
-                grpo_advantage(shaped, adv)
-            elif advantage == 1:
-                centered_advantage(shaped, adv)
-            elif advantage == 2:
-                passk_training_advantage(shaped, k_reward, adv)
-            else:
-                weighted_reinforce_advantage(shaped, psr_weight, adv)
-            exploration(bonus, outcomes, counts[x], c, b0, bonus_terms)
-            adv += bonus_terms
-            if eta != 0.0:
-                logit_gradient(pi, theta, arms, adv, beta, grad)
-                if entropy_coef != 0.0:
-                    add_entropy_gradient(pi, entropy_coef, grad)
-                ascend(u, v, w, phi, x, param, eta, grad)
+            learn_step(u, v, w, phi, pi0, x, param, eta, beta, c, b0, bonus, counts, work,
+                       advantage, reward, k_reward, entropy_coef, rank_penalty, psr_weight)
+            outcomes = work[5]
             for i in range(n):
-                counts[x, outcomes[i]] += 1.0
                 found[x, outcomes[i]] = 1.0
                 failed += 1.0 - rewards[i]
                 if rewards[i] > 0:

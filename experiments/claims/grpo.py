@@ -643,8 +643,9 @@ def covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out):
 
 @njit(cache=True)
 def train_with_covariance(seeds, phi, pi0, m, n, eta, c, b0, kind, param, steps, checkpoints, out):
-    """The learner's training loop (``train_runs`` with beta = 0 and plain rewards, the same draws in the
-    same order), reading :func:`covariance_terms` at checkpoints: ``out[run, ckpt, x, 0:3]``."""
+    """The learner's training loop (``train_runs``' step, :func:`bandits.rl.learner.learn_step`, with
+    beta = 0 and plain rewards: the same draws in the same order), reading :func:`covariance_terms` at
+    checkpoints: ``out[run, ckpt, x, 0:3]``."""
     X, K = phi.shape
     for r in range(seeds.shape[0]):
         np.random.seed(seeds[r])
@@ -652,23 +653,14 @@ def train_with_covariance(seeds, phi, pi0, m, n, eta, c, b0, kind, param, steps,
         v = np.zeros((X, K) if param == 0 else (1, 1))
         w = np.zeros((X, m) if param == 1 else (1, 1))
         counts = np.zeros((X, m))
-        theta, pi, cdf, grad = np.empty(K), np.empty(K), np.empty(K), np.empty(K)
-        arms, outcomes = np.empty(n, np.int64), np.empty(n, np.int64)
-        rewards, adv, terms = np.empty(n), np.empty(n), np.empty(n)
+        work = L.scratch(K, n)
         k = 0
         while k < checkpoints.shape[0] and checkpoints[k] == 0:
             covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out[r, k])
             k += 1
         for step in range(1, steps + 1):
             x = np.random.randint(X)
-            L.sample_group(u, v, w, phi, pi0, x, param, theta, pi, cdf, arms, outcomes, rewards)
-            L.grpo_advantage(rewards, adv)
-            L.exploration(kind, outcomes, counts[x], c, b0, terms)
-            adv += terms
-            L.logit_gradient(pi, theta, arms, adv, 0.0, grad)
-            L.ascend(u, v, w, phi, x, param, eta, grad)
-            for i in range(n):
-                counts[x, outcomes[i]] += 1.0
+            L.learn_step(u, v, w, phi, pi0, x, param, eta, 0.0, c, b0, kind, counts, work)
             while k < checkpoints.shape[0] and checkpoints[k] == step:
                 covariance_terms(u, v, w, phi, pi0, param, n, kind, c, b0, counts, out[r, k])
                 k += 1
