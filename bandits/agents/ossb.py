@@ -110,7 +110,7 @@ def k_inf(counts_a, n_a, mean, seen, c):
     return v
 
 
-@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+@njit(cache=True)
 def _estimates(n_o, s_o, counts, n_a, phi, det, mean, out):
     """The outcome means into ``mean``, the arm means into ``out`` (inf: never pulled); returns the
     best seen outcome and the best arm mean."""
@@ -136,21 +136,17 @@ def _estimates(n_o, s_o, counts, n_a, phi, det, mean, out):
     return top, best
 
 
-@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
-def _outcomes_short(n_o, mean, seen, best, top, eta_o, scal, solve, t, log_t, family, sigma, gamma):
-    """Deterministic map: re-solve the outcome allocation if due; is an outcome below its share?"""
-    if solve or top != scal[3]:
-        for o in range(mean.shape[0]):
-            eta_o[o] = 1.0 / divergence(mean[o], best, family, sigma) if seen[o] and mean[o] < best else 0.0
-        scal[2] = max(t * 1.1, t + 1.0)
-        scal[3] = top
+@njit(cache=True)
+def _solve_outcomes(mean, seen, best, top, eta_o, scal, t, family, sigma):
+    """Deterministic map: the outcome allocation ``eta_o = 1 / kl(mean_o, best)`` (outcomes below the
+    best), and when it is next due."""
     for o in range(mean.shape[0]):
-        if seen[o] and mean[o] < best and n_o[o] < (1.0 + gamma) * eta_o[o] * log_t:
-            return True
-    return False
+        eta_o[o] = 1.0 / divergence(mean[o], best, family, sigma) if seen[o] and mean[o] < best else 0.0
+    scal[2] = max(t * 1.1, t + 1.0)
+    scal[3] = top
 
 
-@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+@njit(cache=True)
 def _arms_short(counts, n_a, mean, seen, best, eta, scal, solve, t, log_t, gamma, out):
     """Stochastic kernel: re-solve the arm allocation if due; is an arm below its share?"""
     K = out.shape[0]
@@ -169,7 +165,7 @@ def _arms_short(counts, n_a, mean, seen, best, eta, scal, solve, t, log_t, gamma
     return explore
 
 
-@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+@njit(cache=True)
 def _explore_outcome(n_o, mean, seen, best, eta_o, phi, eps, s, out):
     """Deterministic map: the arms of the least observed outcome (estimation) or of the outcome of
     smallest N_o / eta_o (exploration)."""
@@ -189,7 +185,7 @@ def _explore_outcome(n_o, mean, seen, best, eta_o, phi, eps, s, out):
         out[a] = 1.0 if phi[a] == pick else 0.0
 
 
-@njit(cache=True, inline="always")  # inlined into index: no call in the hot loop
+@njit(cache=True)
 def _explore_arm(n_a, best, eta, eps, s, out):
     """Stochastic kernel: the least pulled arms (estimation) or the suboptimal arms of smallest
     N_a / eta_a (exploration)."""
@@ -225,7 +221,12 @@ def index(state, t, params, out):
         return
     solve = fresh and t >= scal[2]
     if det == 1.0:
-        explore = _outcomes_short(n_o, mean, seen, best, top, eta_o, scal, solve, t, log_t, family, sigma, gamma)
+        if solve or top != scal[3]:
+            _solve_outcomes(mean, seen, best, top, eta_o, scal, t, family, sigma)
+        explore = False  # this check stays here: as a function of its own it cost ~20% of the pulls/s
+        for o in range(mean.shape[0]):
+            if seen[o] and mean[o] < best and n_o[o] < (1.0 + gamma) * eta_o[o] * log_t:
+                explore = True
     else:
         explore = _arms_short(counts, n_a, mean, seen, best, eta, scal, solve, t, log_t, gamma, out)
     if not explore:
