@@ -74,7 +74,10 @@ def test_every_claim_has_its_figure_and_a_control_that_fails(claims):
         assert controls and all(r["fails_as_expected"] for r in controls), name
     table = (claims["_figures"] / "claims.md").read_text()
     assert "| control |" in table and "| claim |" in table and "**no**" not in table  # no claimed check fails
-    assert "inconclusive" not in table  # every control fails decisively
+    # every control fails decisively, except on fixed real data, where no more runs can be drawn: there an
+    # inconclusive control demotes its check to measured (C6 (b), asserted in the C6 test below)
+    inconclusive = [line for line in table.splitlines() if "inconclusive" in line]
+    assert all(line.startswith("| c6_rollouts | (b) ") for line in inconclusive), inconclusive
 
 
 def test_c1a_worst_case_over_gaps_is_sqrt_K_for_every_learning_agent(claims):
