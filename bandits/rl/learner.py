@@ -359,7 +359,7 @@ def scratch(K, n):
             np.empty(n), np.empty(n), np.empty(n), np.empty(n))
 
 
-@njit(cache=True, inline="always")  # inlined: the one step of the training loop
+@njit(cache=True)
 def learn_step(u, v, w, phi, pi0, x, param, eta, beta, c, b0, bonus, counts, work,
                advantage=0, reward=0, k_reward=1, entropy_coef=0.0, rank_penalty=0.0, psr_weight=0.1):
     """One step of the learner on question ``x``: sample a group, shape its rewards, its advantages
