@@ -6,9 +6,10 @@ import inspect
 
 import numpy as np
 
-from bandits.checks import Check
+from bandits.checks import Check, measure
 from bandits.experiment import TOML_GENERATORS
 from bandits.plots import MARKERS, OKABE_ITO
+from bandits.stats import mean_ci
 
 GREY = "0.55"
 
@@ -102,3 +103,25 @@ def fmt_check(c: Check, digits: int = 2) -> str:
 
 def unit(x: str) -> str:
     return {"K": "arms", "m": "outcomes", "horizon": "pulls", "batch": "pulls per round"}.get(x, "value")
+
+
+def decade_slopes(t: np.ndarray, X: np.ndarray, c: float, limit: tuple, change: float, symbol: str = "c"):
+    """The checks of a logarithmic-regret claim (C2 (c), C7), paired over runs: ``limit``, the regret per
+    unit of ln t over the last decade (T/10 to T) divided by the constant ``c``, and ``change``, that slope
+    over the slope of the decade before, minus 1. Also returns the checkpoint index of T/10 and the figure's
+    curve: (t, mean, low, high) of the per-decade slope / c at every t >= 10 t_0."""
+    T = t[-1]
+    j1 = int(np.searchsorted(t, T / 10, side="right") - 1)
+    j2 = int(np.searchsorted(t, t[j1] / 10, side="right") - 1)
+    samples = [X[:, -1], X[:, j1], X[:, j2]]
+    span1, span2 = np.log(T / t[j1]), np.log(t[j1] / t[j2])
+    checks = {"limit": measure(f"slope of R against ln t from t = {int(t[j1])} to T, / {symbol}", samples,
+                               lambda mm: (mm[..., 0] - mm[..., 1]) / span1 / c, limit, paired=True),
+              "change": measure(f"change of that slope from the decade before (t = {int(t[j2])} on)", samples,
+                                lambda mm: ((mm[..., 0] - mm[..., 1]) / span1)
+                                / np.where((mm[..., 1] - mm[..., 2]) != 0, (mm[..., 1] - mm[..., 2]) / span2,
+                                           np.nan) - 1, (-change, change), paired=True)}
+    later = np.flatnonzero(t >= 10 * t[0])
+    earlier = np.searchsorted(t, t[later] / 10, side="right") - 1
+    mean, _, low, high, _ = mean_ci((X[:, later] - X[:, earlier]) / np.log(t[later] / t[earlier]) / c)
+    return checks, j1, (t[later], mean, low, high)

@@ -17,13 +17,12 @@ experiment file says why). The right panel keeps Theorem 4.2's scale: ``R(t) / s
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from bandits import theory
 from bandits.checks import INF, METHOD, cell_runs, measure
 from bandits.plots import COLUMN_WIDTH, save_figure
 from bandits.stats import mean_ci
-from .common import agent_record, controls_of, fmt_check, instance_of, style
+from .common import agent_record, controls_of, decade_slopes, fmt_check, instance_of, style
 
 
 def draw_horizon(folder, table, exp, stem) -> dict:
@@ -39,16 +38,7 @@ def draw_horizon(folder, table, exp, stem) -> dict:
         control = controls.get(agent)
         c, bound = theory.lower_bound_constant(inst, agent)
         t, X = row["checkpoints"].astype(float), row["values"]
-        T = t[-1]
-        j1 = int(np.searchsorted(t, T / 10, side="right") - 1)
-        j2 = int(np.searchsorted(t, t[j1] / 10, side="right") - 1)
-        samples = [X[:, -1], X[:, j1], X[:, j2]]
-        span1, span2 = np.log(T / t[j1]), np.log(t[j1] / t[j2])
-        checks = {"limit": measure(f"slope of R against ln t from t = {int(t[j1])} to T, / c", samples,
-                                   lambda mm: (mm[..., 0] - mm[..., 1]) / span1 / c, limit, paired=True),
-                  "change": measure(f"change of that slope from the decade before (t = {int(t[j2])} on)", samples,
-                                    lambda mm: ((mm[..., 0] - mm[..., 1]) / span1) / ((mm[..., 1] - mm[..., 2]) / span2)
-                                    - 1, (-change, change), paired=True)}
+        checks, j1, (tc, mean, low, high) = decade_slopes(t, X, c, limit, change)
         keep = t >= 100
         scale = theory.sqrt_m_t_log_t(inst.m, t[keep])
         peak = measure("max over t >= 100 of R(t) / sqrt(m t ln t)", list(X[:, keep].T),
@@ -60,13 +50,9 @@ def draw_horizon(folder, table, exp, stem) -> dict:
         measured["series"][name] = record
         st = style(i, control is not None)
         st.pop("marker"), st.pop("markersize"), st.pop("markerfacecolor", None)
-        later = np.flatnonzero(t >= 10 * t[0])
-        earlier = np.searchsorted(t, t[later] / 10, side="right") - 1
-        local = (X[:, later] - X[:, earlier]) / np.log(t[later] / t[earlier]) / c
-        mean, _, low, high, _ = mean_ci(local)
-        left.plot(t[later], mean, label=f"{name}{' (control)' if control is not None else ''}: s(T)/c "
+        left.plot(tc, mean, label=f"{name}{' (control)' if control is not None else ''}: s(T)/c "
                                         f"{fmt_check(checks['limit'])}, change {fmt_check(checks['change'])}", **st)
-        left.fill_between(t[later], low, high, color=st["color"], alpha=0.2, linewidth=0)
+        left.fill_between(tc, low, high, color=st["color"], alpha=0.2, linewidth=0)
         left.axvline(t[j1], color="0.85", linewidth=0.6, zorder=0)
         mean, _, low, high, _ = mean_ci(X[:, keep] / scale)
         right.plot(t[keep], mean, **st)

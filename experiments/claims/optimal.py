@@ -20,10 +20,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from bandits import theory
-from bandits.checks import METHOD, cell_runs, measure
+from bandits.checks import METHOD, cell_runs
 from bandits.plots import COLUMN_WIDTH, save_figure
-from bandits.stats import mean_ci
-from .common import agent_record, claimed_of, controls_of, fmt_check, instance_of, style
+from .common import agent_record, claimed_of, controls_of, decade_slopes, fmt_check, instance_of, style
 
 
 FLOOR = 1e-2  # the oracle's 0, drawn at the bottom of the log axis
@@ -57,32 +56,18 @@ def draw_optimal(folder, table, exp, stem) -> dict:
             "lai_robbins": round(theory.graves_lai(inst, observes="rewards").lower, 6),
             "eta": [round(float(v), 4) for v in gl.eta]}
         t, X = row["checkpoints"].astype(float), row["values"]
-        T = t[-1]
-        j1 = int(np.searchsorted(t, T / 10, side="right") - 1)
-        j2 = int(np.searchsorted(t, t[j1] / 10, side="right") - 1)
-        samples = [X[:, -1], X[:, j1], X[:, j2]]
-        span1, span2 = np.log(T / t[j1]), np.log(t[j1] / t[j2])
-        checks = {"limit": measure(f"slope of R against ln t from t = {int(t[j1])} to T, / C", samples,
-                                   lambda mm: (mm[..., 0] - mm[..., 1]) / span1 / c, limit, paired=True),
-                  "change": measure(f"change of that slope from the decade before (t = {int(t[j2])} on)", samples,
-                                    lambda mm: ((mm[..., 0] - mm[..., 1]) / span1)
-                                    / np.where((mm[..., 1] - mm[..., 2]) != 0, (mm[..., 1] - mm[..., 2]) / span2,
-                                               np.nan) - 1, (-change, change), paired=True)}
+        checks, j1, (tc, mean, low, high) = decade_slopes(t, X, c, limit, change, symbol="C")
         name = f"{row['label']}, {inst.name}"
         record = agent_record(checks, control, claimed_of(cfg, agent))
         record.update({"instance": inst.name, "C": round(c, 6)})
         measured["series"][name] = record
         st = style(agents.index(agent), control is not None)
         st.pop("marker"), st.pop("markersize"), st.pop("markerfacecolor", None)
-        later = np.flatnonzero(t >= 10 * t[0])
-        earlier = np.searchsorted(t, t[later] / 10, side="right") - 1
-        local = (X[:, later] - X[:, earlier]) / np.log(t[later] / t[earlier]) / c
-        mean, _, low, high, _ = mean_ci(local)
         ax = panel[inst.name]
         role = " (control)" if control is not None else " (measured)" if record.get("claimed") == [] else ""
-        ax.plot(t[later], np.maximum(mean, FLOOR), label=f"{row['label']}{role}: limit {fmt_check(checks['limit'])}",
+        ax.plot(tc, np.maximum(mean, FLOOR), label=f"{row['label']}{role}: limit {fmt_check(checks['limit'])}",
                 **st)
-        ax.fill_between(t[later], np.maximum(low, FLOOR), np.maximum(high, FLOOR), color=st["color"], alpha=0.2,
+        ax.fill_between(tc, np.maximum(low, FLOOR), np.maximum(high, FLOOR), color=st["color"], alpha=0.2,
                         linewidth=0)
         ax.axvline(t[j1], color="0.85", linewidth=0.6, zorder=0)
     for name, ax in panel.items():
