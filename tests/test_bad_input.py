@@ -17,6 +17,7 @@ import bandits
 from bandits import folder as store, sweep
 from bandits.cli import main
 from bandits.experiment import ExperimentError, load
+from sweeps import one_line, run, write
 
 TINY = """
 [sweep]
@@ -36,27 +37,10 @@ name = "thompson"
 """
 
 
-def write(tmp_path, text, name="exp.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
 def tree(folder):
     """Every file below ``folder`` with its bytes (the state a failed run must not change)."""
     folder = Path(folder)
     return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-
-
-def one_line(capsys):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
-
-def run(*args):
-    return main(["run", *map(str, args), "--workers", "1", "--quiet"])
 
 
 # -- OS errors: read-only, disk full, a file where a folder is expected --------------------------------

@@ -15,6 +15,7 @@ import pytest
 import bandits
 from bandits.cli import main
 from bandits.sweep import load_cell
+from sweeps import write
 
 TINY = """
 [sweep]
@@ -33,12 +34,6 @@ alpha = [1.0, 2.0]
 [[agent]]
 name = "thompson"
 """
-
-
-def write(tmp_path, text, name="exp.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
 
 
 def cells_of(folder):

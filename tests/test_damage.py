@@ -22,23 +22,7 @@ import bandits
 from bandits import folder as store, sweep
 from bandits.cli import main
 from bandits.folder import ResultsError, ResultsWarning
-
-TINY = """
-[sweep]
-name = "tiny"
-horizon = 300
-runs = 20
-seed = 3
-checkpoints = 20
-[instance]
-generator = "needle"
-K = [2, 8]
-[[agent]]
-name = "ucb1"
-[[agent]]
-name = "thompson"
-"""
-
+from sweeps import TINY_NEEDLE as TINY
 
 @pytest.fixture(scope="module")
 def pristine(tmp_path_factory):

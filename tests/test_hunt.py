@@ -3,7 +3,6 @@ one line (one exception with a one-line message in Python) and loses nothing alr
 
 import errno
 import json
-import os
 import shutil
 import warnings
 
@@ -16,40 +15,7 @@ import bandits.rl
 from bandits import Param, define_agent, experiment, sweep
 from bandits import folder as store
 from bandits.cli import main
-
-TINY = """
-[sweep]
-name = "tiny"
-horizon = 300
-runs = 20
-seed = 3
-checkpoints = 20
-[instance]
-generator = "needle"
-K = [2, 8]
-[[agent]]
-name = "ucb1"
-[[agent]]
-name = "thompson"
-"""
-
-
-def write(tmp_path, text, name="exp.toml"):
-    path = tmp_path / name
-    path.write_text(text)
-    return path
-
-
-def one_line(capsys):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in err, err
-    return lines[0]
-
-
-def run(*args):
-    return main(["run", *map(str, args), "--workers", "1", "--quiet"])
-
+from sweeps import TINY_NEEDLE as TINY, one_line, run, write
 
 def saved(out):
     return sorted(p.stem for p in (out / "cells").glob("*.npz"))

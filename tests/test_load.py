@@ -12,24 +12,9 @@ import pytest
 import bandits
 from bandits.cli import main
 from bandits.plots import plot_result
+from sweeps import TINY_NEEDLE as TINY
 
 matplotlib.use("Agg")
-
-TINY = """
-[sweep]
-name = "tiny"
-horizon = 300
-runs = 20
-seed = 3
-checkpoints = 20
-[instance]
-generator = "needle"
-K = [2, 8]
-[[agent]]
-name = "ucb1"
-[[agent]]
-name = "thompson"
-"""
 
 
 @pytest.fixture(scope="module")
