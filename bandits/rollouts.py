@@ -792,9 +792,10 @@ def discovery(counts, ks, model: str = "chao") -> np.ndarray:
     question's class counts (n samples in hand).
 
     ``model="chao"``: the rarefaction :func:`expected_distinct` for ``k <= n``, and for ``k = n + t``
-    Chao et al.'s (2014, Ecological Monographs 84: 45) extrapolation with the Chao1 estimate of the
-    unseen classes ``f0 = (n - 1) / n * f1 (f1 - 1) / (2 (f2 + 1))``:
-    ``S + f0 (1 - (1 - f1 / (n f0 + f1))^t)``.
+    Chao et al.'s (2014, Ecological Monographs 84: 45, eq. 9; Colwell et al. 2012) extrapolation
+    ``S + f0 (1 - (1 - f1 / (n f0 + f1))^t)`` with their Chao1 estimate of the unseen classes
+    ``f0 = (n - 1) / n * f1^2 / (2 f2)`` when ``f2 > 0``, else ``(n - 1) / n * f1 (f1 - 1) / 2`` (the
+    bias-corrected form only when there is no doubleton, as in the paper and its iNEXT code).
     ``model="plugin"`` (a control): the empirical law's ``sum_j 1 - (1 - c_j / n)^k``, which can never
     exceed the classes already seen.
     """
@@ -811,7 +812,7 @@ def discovery(counts, ks, model: str = "chao") -> np.ndarray:
     if inside.any():
         out[inside] = expected_distinct(counts, ks[inside])
     f1, f2 = float((counts == 1).sum()), float((counts == 2).sum())
-    f0 = (n - 1) / n * f1 * (f1 - 1) / (2 * (f2 + 1))
+    f0 = (n - 1) / n * (f1 * f1 / (2 * f2) if f2 > 0 else f1 * (f1 - 1) / 2)
     beyond = ks[~inside] - n
     out[~inside] = s if f0 <= 0 else s + f0 * (1.0 - (1.0 - f1 / (n * f0 + f1)) ** beyond)
     return out

@@ -254,6 +254,11 @@ def test_estimators_on_hand_cases():
     assert np.allclose(R.pass_at_k_unbiased([0, 1, 3], 3, 2), [0, 2 / 3, 1])
     assert np.allclose(R.discovery([2, 1, 1], [1, 2, 3, 4]), [1, *[R.expected_distinct([2, 1, 1], k) for k in (2, 3, 4)]])
     assert R.discovery([2, 1, 1], [40])[0] > 3 and R.discovery([2, 1, 1], [40], model="plugin")[0] < 3
+    # Chao et al. 2014's extrapolation, by hand: n = 4, S = 3, f1 = 2, f2 = 1, so f0 = 3/4 * 2^2 / 2 = 1.5
+    # (the bias-corrected f1 (f1 - 1) / (2 (f2 + 1)) would give 0.375), 1 - f1 / (n f0 + f1) = 3/4, t = 2
+    assert R.discovery([2, 1, 1], [6])[0] == pytest.approx(3 + 1.5 * (1 - 0.75 ** 2))
+    # no doubleton: f0 = (n - 1) / n * f1 (f1 - 1) / 2 = 2/3 * 3 = 2, 1 - 3 / 9 = 2/3, t = 2
+    assert R.discovery([1, 1, 1], [5])[0] == pytest.approx(3 + 2 * (1 - (2 / 3) ** 2))
     # the posterior mean of 1 - (1 - p)^k under Beta(a + c, b + n - c), against a numeric integral
     from scipy import integrate, stats
     a, b, c, n, k = 0.7, 0.3, 2, 10, 5
@@ -270,7 +275,7 @@ def _synthetic(rng, X=2500, n=30, a=0.4, b=0.3):
 
 
 def test_betabinomial_fit_recovers_its_law_and_the_heldout_check_separates_model_from_plugin():
-    from claims.heldout import heldout_measurements
+    from claims.heldout import _subset, heldout_measurements
 
     rng = np.random.default_rng(5)
     data, _ = _synthetic(rng)
@@ -278,14 +283,26 @@ def test_betabinomial_fit_recovers_its_law_and_the_heldout_check_separates_model
     a, b = R.fit_betabinomial(c, n)
     assert a == pytest.approx(0.4, rel=0.2) and b == pytest.approx(0.3, rel=0.2)
     cfg = {"fit": 10, "seed": 0, "expected": {"answers_per_trace": [0, 0.5], "chao1_per_sample": [0, 0.25],
-                                              "passk_error": [-0.02, 0.02], "discovery_ratio": [0.95, 1.05]}}
+                                              "passk_error": [-0.02, 0.02], "passk_unsolved": [-0.1, 0.1],
+                                              "discovery_ratio": [0.95, 1.05]}}
     out = heldout_measurements(data, cfg)["checks"]
     model, control = out["(b) Beta-binomial across questions"], out["(b) plug-in 1 - (1 - c/n)^k (control)"]
     # the true law: the prediction is within 0.02 of the held-out pass@20 (here 0.008 [-0.001, 0.018]);
     # with the prior of the other half of the questions the interval is wider (1250 questions; not asserted)
     assert model["checks"]["pass@20"]["ok"], model["checks"]
     # on a population with many hard questions the plug-in's bias at k = 20 is decisive (-0.042 [-0.053, -0.031])
-    assert control["fails_as_expected"], control["checks"]
+    assert control["checks"]["pass@20"]["ci95"][1] < -0.02, control["checks"]
+    # beyond the samples in hand: on the 429 questions with no correct sample of the 10 in hand, the true
+    # law predicts the share the 20 held out solve (0.026 [-0.021, 0.070] off, band 0.1); the plug-in says
+    # 0 and misses all of it (-0.324 [-0.371, -0.280]): the control of (b), failing decisively
+    assert model["checks"]["pass@20, unsolved in hand"]["ok"], model["checks"]
+    assert control["must_fail"] == ["pass@20, unsolved in hand"] and control["fails_as_expected"], control
+    # a wrong law fails it too: Laplace's rule (a uniform prior per question, fitted to nothing) is 0.32 off
+    fit, held = data.split(10 / 30, seed=0)
+    (nf, cf, _), (nh, ch, _) = fit.counts(), held.counts()
+    laplace = _subset("s", R.pass_at_k_betabinomial(cf, nf, 20, 1.0, 1.0), R.pass_at_k_unbiased(ch, nh, 20),
+                      cf == 0, (-0.1, 0.1))
+    assert laplace.excluded and laplace.low > 0.2, laplace
     # 8 wrong answers: rarefaction at k = 10 is unbiased; the plug-in law, which never reveals an answer, fails
     assert out["(c) rarefaction and Chao extrapolation"]["checks"]["D_10"]["ok"]  # 0.999 [0.989, 1.01]
     assert out["(c) plug-in empirical law (control)"]["fails_as_expected"]
