@@ -14,7 +14,11 @@ values of a question kept together), a band fixed in the experiment file, and a 
     measured by the unbiased estimator on the held-out part. Checks: mean predicted - mean held-out
     pass@k at the largest k (``pass@k``), and the same with the prior fitted on the other half of the
     questions (``pass@k, prior from other questions``: the estimator's rule must hold on questions
-    it was not fitted on). Control: the per-question plug-in ``1 - (1 - c/n)^k``.
+    it was not fitted on); and beyond the samples in hand, the same difference on the questions with
+    no correct sample in hand, where the plug-in predicts 0 (``pass@k, unsolved in hand``, band
+    ``passk_unsolved``). Control: the per-question plug-in ``1 - (1 - c/n)^k``, which must fail the
+    last (on the mean over questions its checks are recorded: it is exact on the questions solved by
+    every sample or by none).
 (c) discovery of answers: the expected distinct answers in k fresh samples, predicted from the part
     in hand (rarefaction for k <= fit, Chao et al. 2014's extrapolation beyond) / held-out
     (rarefaction of the held-out part), at k = fit (``D_fit``, claimed) and at the largest k
