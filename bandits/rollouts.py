@@ -646,16 +646,21 @@ class Rollouts:
         keep = self.samples["question"].isin(ids)
         return Rollouts(self.samples[keep].reset_index(drop=True), dict(self.notes), self.source, self.name)
 
-    def split(self, fraction: float = 0.5, seed: int = 0) -> tuple["Rollouts", "Rollouts"]:
+    def split(self, fraction: float = 0.5, seed: int = 0, size: int | None = None) -> tuple["Rollouts", "Rollouts"]:
         """Two disjoint parts of every question's samples: ``round(fraction * n)`` random samples (at
-        least 1, at most n - 1) and the rest."""
+        least 1, at most n - 1), or exactly ``size`` of them when given (every question must have more),
+        and the rest."""
         if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction < 1:
             raise ValueError(f"fraction must lie in (0, 1), got {fraction!r}")
+        if size is not None and (isinstance(size, bool) or not isinstance(size, (int, np.integer)) or size < 1):
+            raise ValueError(f"size must be an integer >= 1 (samples per question in the first part), got {size!r}")
         rng = np.random.default_rng(seed)
         first = np.zeros(len(self.samples), dtype=bool)
         for q in self.ids:
             rows = self._groups[q].index.to_numpy()
-            take = min(max(1, round(fraction * len(rows))), len(rows) - 1)
+            if size is not None and size >= len(rows):
+                raise ValueError(f"{self.source}: question {q!r} has {len(rows)} samples, not more than size = {size}")
+            take = int(size) if size is not None else min(max(1, round(fraction * len(rows))), len(rows) - 1)
             first[rng.choice(rows, size=take, replace=False)] = True
         return (self._part(first, "fit"), self._part(~first, "held out"))
 

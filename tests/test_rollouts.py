@@ -241,7 +241,15 @@ def test_instances_and_question_sets_of_real_questions_run(pot):
     assert fit.samples.groupby("question").size().eq(10).all() and held.samples.groupby("question").size().eq(20).all()
     both = pd.concat([fit.samples, held.samples])
     assert both.groupby(["question", "completion", "answer"]).size().sum() == 600
+    by_size, _ = pot.select(slice(0, 20)).split(0.9, seed=1, size=10)   # exactly 10 each: the same draw
+    assert by_size.samples[["question", "completion"]].equals(fit.samples[["question", "completion"]])
+    with pytest.raises(ValueError, match="has 30 samples, not more than size = 30"):
+        pot.select(slice(0, 2)).split(size=30)
     assert len(pot.select(slice(0, 5)).bootstrap(seed=2).samples) == 150
+    from claims.heldout import _load   # the [figure] question selector: the first N, or positions / ids
+    assert _load({"questions": 7}).ids == pot.ids[:7] and _load({"questions": [3, pot.ids[1]]}).ids == pot.ids[1:4:2]  # file order
+    with pytest.raises(ValueError, match="figure.questions"):
+        _load({"questions": -1})
 
 
 # -- estimators ------------------------------------------------------------------------------------------------

@@ -37,8 +37,18 @@ from .common import GREY, agent_record
 
 
 def _load(cfg):
+    """The rollouts ``[figure]`` names: ``source`` (``"pot_svamp"`` or a file), ``layout`` and
+    ``questions`` (the first N questions, 0 or absent: all; or a list of positions or ids)."""
     source = cfg.get("source", "pot_svamp")
-    return rollouts.load_pot_svamp() if source == "pot_svamp" else rollouts.read(source, layout=cfg.get("layout"))
+    data = rollouts.load_pot_svamp() if source == "pot_svamp" else rollouts.read(source, layout=cfg.get("layout") or None)
+    chosen = cfg.get("questions", 0)
+    if isinstance(chosen, int) and not isinstance(chosen, bool) and chosen >= 0:
+        return data.select(slice(0, chosen)) if chosen else data
+    if isinstance(chosen, list) and chosen and all(isinstance(q, (int, str)) and not isinstance(q, bool) for q in chosen):
+        if any(isinstance(q, int) and not 0 <= q < len(data.ids) for q in chosen):
+            raise ValueError(f"figure.questions: positions must lie in [0, {len(data.ids)}) for {source}")
+        return data.select([data.ids[q] if isinstance(q, int) else q for q in chosen])
+    raise ValueError(f"figure.questions must be an integer >= 0 (the first N) or a list of positions or ids, got {chosen!r}")
 
 
 def _paired(statistic, a, b, band, ratio=False) -> Check:
@@ -86,7 +96,7 @@ def heldout_measurements(data, cfg) -> dict:
     # (b), (c): fit on `fit` samples of every question, predict the rest
     if not 0 < fit_n < n_min:
         raise ValueError(f"figure.fit = {fit_n}: must lie between 1 and {n_min - 1} (every question has {n_min}+ samples)")
-    fit, held = data.split(fit_n / n_min, seed=seed)
+    fit, held = data.split(fit_n / n_min, seed=seed, size=fit_n)   # exactly `fit` in hand per question
     nf, cf, classes_f = fit.counts()
     nh, ch, classes_h = held.counts()
     a, b = rollouts.fit_betabinomial(cf, nf)
