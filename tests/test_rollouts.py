@@ -294,6 +294,8 @@ def test_betabinomial_fit_recovers_its_law_and_the_heldout_check_separates_model
                                               "passk_error": [-0.02, 0.02], "passk_unsolved": [-0.1, 0.1],
                                               "discovery_ratio": [0.95, 1.05]}}
     out = heldout_measurements(data, cfg)["checks"]
+    with pytest.raises(ValueError, match="figure.expected.passk_unsolved: missing band"):
+        heldout_measurements(data, {**cfg, "expected": {k: v for k, v in cfg["expected"].items() if k != "passk_unsolved"}})
     model, control = out["(b) Beta-binomial across questions"], out["(b) plug-in 1 - (1 - c/n)^k (control)"]
     # the true law: the prediction is within 0.02 of the held-out pass@20 (here 0.008 [-0.001, 0.018]);
     # with the prior of the other half of the questions the interval is wider (1250 questions; not asserted)

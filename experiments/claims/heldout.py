@@ -36,6 +36,9 @@ from bandits.plots import COLUMN_WIDTH, OKABE_ITO, save_figure
 from .common import GREY, agent_record
 
 
+BANDS = ("answers_per_trace", "chao1_per_sample", "passk_error", "passk_unsolved", "discovery_ratio")
+
+
 def _load(cfg):
     """The rollouts ``[figure]`` names: ``source`` (``"pot_svamp"`` or a file), ``layout`` and
     ``questions`` (the first N questions, 0 or absent: all; or a list of positions or ids)."""
@@ -66,6 +69,9 @@ def _subset(statistic, predicted, observed, keep, band) -> Check:
 def heldout_measurements(data, cfg) -> dict:
     """Every C6 number and check of ``data`` (a :class:`bandits.rollouts.Rollouts`), as ``cfg`` fixes them."""
     bands = {k: tuple(float(x) for x in v) for k, v in cfg["expected"].items()}
+    for key in BANDS:
+        if key not in bands:
+            raise ValueError(f"figure.expected.{key}: missing band (the rollouts figure needs {', '.join(BANDS)})")
     fit_n, seed = int(cfg["fit"]), int(cfg.get("seed", 0))
     space = data.answer_space()
     n_min = int(space.samples.min())
