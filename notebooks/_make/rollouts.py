@@ -57,7 +57,7 @@ ax.set_xlabel("k (fresh samples)"); ax.set_ylabel("distinct answers (mean)"); ax
 plt.close(fig)
 fig"""),
     new_markdown_cell("""Up to the 10 samples in hand the prediction is right; beyond, Chao's estimator (a lower bound) misses
-about a sixth of the answers 20 samples show. `bandits reproduce --only c6_rollouts` measures this with
+about a seventh of the answers 20 samples show. `bandits reproduce --only c6_rollouts` measures this with
 bootstrap intervals and bands (`figures/claims.md`), with pass@k predicted by a Beta-binomial law across
 questions.
 
