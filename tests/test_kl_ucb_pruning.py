@@ -187,7 +187,7 @@ def variant(name, *edits):
 
 def test_the_comparison_catches_a_window_that_never_closes():
     # the window's verdict kept after t1: the other arms' indices outgrow the bound U
-    wrong, loop = variant("endless_window", ("        if t <= W[WIN_T1, 0]:", "        if True:"))
+    wrong, loop = variant("endless_window", ("    if t <= W[WIN_T1, 0]:", "    if True:"))
     inst = INST["linspace10"]
     assert not np.array_equal(run(FULL, inst, 20_000, 6, 17), run(wrong, inst, 20_000, 6, 17, runner=loop),
                               equal_nan=True)

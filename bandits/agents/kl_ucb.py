@@ -214,64 +214,6 @@ def _fresh_bounds(p, level):
             p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9)
 
 
-@njit(cache=True)
-def _certified(W, budget, out):
-    """The common case, in four passes and no solve: one group's lower bound is above every
-    other group's upper bound, no index can be capped, and the ties inside groups are settled
-    by the bounds alone. Then every arm is written as its group's lower bound (True); else
-    nothing is decided here (False) and ``_index`` takes the general way."""
-    K = out.shape[0]
-    for a in range(K):
-        n = W[COUNT, a]
-        if n == 0.0:
-            return False
-        if W[TAN_A, a] < np.inf:
-            ub = W[TAN_A, a] + budget * W[TAN_B, a]
-            lb = W[LOWER, a]
-        else:
-            ub, lb = _fresh_bounds(W[MEAN, a], budget / n)
-        g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
-        if g == a:
-            W[GUB, a], W[GLB, a] = ub, lb
-        else:
-            W[GUB, g] = min(W[GUB, g], ub)
-            W[GLB, g] = max(W[GLB, g], lb)
-    # the group with the largest lower bound, and the two largest upper bounds
-    w, low = -1, -np.inf
-    u1, u1_arm, u2 = -np.inf, -1, -np.inf
-    top_ub = -np.inf
-    for a in range(K):
-        if np.int64(W[LEADER, a]) == a:
-            ub = W[GUB, a]
-            top_ub = max(top_ub, ub)
-            if W[GLB, a] > low:
-                w, low = a, W[GLB, a]
-            if ub > u1:
-                u1, u1_arm, u2 = ub, a, u1
-            elif ub > u2:
-                u2 = ub
-    if top_ub >= _TIE_PRONE:                 # an index may be capped: ties by value
-        return False
-    if (u2 if u1_arm == w else u1) >= low:   # another group may win
-        return False
-    W[WIN_ARM, 0] = w
-    # ties inside groups (as in step 5 of _index, without solving); scores written on the way
-    prefix = -np.inf
-    for d in range(K):
-        g = np.int64(W[LEADER, d])
-        if g != d and not prefix > W[GUB, g]:
-            for j in range(d):
-                h = np.int64(W[LEADER, j])
-                if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
-                    return False
-        v = W[GLB, g]
-        prefix = max(prefix, v)
-        W[SCORE, d] = v
-        W[EXACT, d] = 0.0
-        out[d] = v
-    return True
-
-
 @njit(cache=True, inline="always")
 def _budget(t, c):
     """ln t + c ln ln t (ln ln t taken as 0 for t < 3); with c = 0 the second logarithm is
@@ -288,6 +230,165 @@ def _fresh_lower(p, level):
     d = np.sqrt(2.0 * level * p * (1.0 - p))
     return p + d - 2.0 * level * (max(0.0, 2.0 * p - 1.0) + d) - 1e-9
 
+
+# ---------------------------------------------------------------- the index, by the cases it meets
+
+@njit(cache=True)
+def index(state, t, params, out):
+    # the work happens in a function of plain arrays: unpacking the state tuple inside code
+    # with branches and loops would leave reference-count updates in it (see base.py)
+    _index(state[0], t, params[0], out)
+
+
+@njit(cache=True)
+def _index(W, t, c, out):
+    """The scores at ``t``: the memo of this round (:func:`_memo_scores`), the open window's
+    winner (:func:`_window_holds`), every index (budget <= 0: :func:`_all_solved`), the
+    certified winner (:func:`_certified`, then :func:`_open_window`), or the general pruned
+    computation (:func:`_pruned`)."""
+    budget = _budget(t, c)
+    if W[MEMO_CHANGED, 0] == 0.0 and W[MEMO_T, 0] == t:
+        _memo_scores(W, budget, out)
+        return
+    W[MEMO_T, 0], W[MEMO_CHANGED, 0] = t, 0.0
+    if _window_holds(W, t, budget, out):
+        return
+    if budget <= 0.0:                          # every index equals its mean: no pruning
+        _all_solved(W, budget, out)
+        return
+    if _certified(W, budget, out):
+        _open_window(W, t, c, budget)
+        return
+    W[WIN_ARM, 0] = -1.0
+    _pruned(W, budget, out)
+
+
+@njit(cache=True)
+def _memo_scores(W, budget, out):
+    """The same round: the memoised scores, with the pruned arms solved now."""
+    for a in range(out.shape[0]):
+        if W[EXACT, a] == 0.0:
+            _solve(W, a, budget)
+            W[WIN_ARM, 0] = -1.0           # scores exact at this t: no window past it
+        out[a] = W[SCORE, a]
+
+
+@njit(cache=True, inline="always")
+def _window_holds(W, t, budget, out):
+    """The window of the last certified verdict (see :func:`_open_window`): only its winner
+    ``w`` was pulled since (see _update), so it wins alone if its fresh lower bound is above the
+    others' bound U; then its score is that bound and the others keep theirs (True). Else the
+    window closes (False)."""
+    w = np.int64(W[WIN_ARM, 0])
+    if w < 0:
+        return False
+    if t <= W[WIN_T1, 0]:
+        lb = _fresh_lower(W[MEAN, w], budget / W[COUNT, w])
+        if lb > W[WIN_U, 0]:
+            W[SCORE, w] = lb
+            for a in range(out.shape[0]):
+                out[a] = W[SCORE, a]
+            return True
+    W[WIN_ARM, 0] = -1.0
+    return False
+
+
+@njit(cache=True)
+def _all_solved(W, budget, out):
+    """Budget <= 0 (t = 1): every index, exactly (+inf for an unpulled arm)."""
+    for a in range(out.shape[0]):
+        out[a] = _solve(W, a, budget) if W[COUNT, a] > 0 else np.inf
+        W[EXACT, a] = 1.0
+        W[SCORE, a] = out[a]
+
+
+# ---------------------------------------------------------------- the certified winner
+
+@njit(cache=True)
+def _certified(W, budget, out):
+    """The common case, in four passes and no solve: one group's lower bound is above every
+    other group's upper bound (:func:`_certified_winner`), no index can be capped, and the ties
+    inside groups are settled by the bounds alone (:func:`_write_certified`). Then every arm is
+    written as its group's lower bound (True); else nothing is decided here (False) and ``_index``
+    takes the general way."""
+    if not _certified_bounds(W, budget):
+        return False
+    w = _certified_winner(W)
+    if w < 0:
+        return False
+    W[WIN_ARM, 0] = w
+    return _write_certified(W, out)
+
+
+@njit(cache=True)
+def _certified_bounds(W, budget):
+    """Each group's bounds ``[max lb, min ub]`` over its arms into GLB, GUB (an arm's bounds: its
+    tangent and last solved value, or :func:`_fresh_bounds`); False (and stop) at an unpulled arm."""
+    for a in range(W.shape[1]):
+        n = W[COUNT, a]
+        if n == 0.0:
+            return False
+        if W[TAN_A, a] < np.inf:
+            ub = W[TAN_A, a] + budget * W[TAN_B, a]
+            lb = W[LOWER, a]
+        else:
+            ub, lb = _fresh_bounds(W[MEAN, a], budget / n)
+        g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
+        if g == a:
+            W[GUB, a], W[GLB, a] = ub, lb
+        else:
+            W[GUB, g] = min(W[GUB, g], ub)
+            W[GLB, g] = max(W[GLB, g], lb)
+    return True
+
+
+@njit(cache=True)
+def _certified_winner(W):
+    """The group with the largest lower bound (the first of equal ones) if that bound is above
+    every other group's upper bound and no upper bound is tie-prone (an index may be capped:
+    ties by value); else -1."""
+    w, low = -1, -np.inf
+    u1, u1_arm, u2 = -np.inf, -1, -np.inf       # the two largest upper bounds, of two groups
+    top_ub = -np.inf
+    for a in range(W.shape[1]):
+        if np.int64(W[LEADER, a]) == a:
+            ub = W[GUB, a]
+            top_ub = max(top_ub, ub)
+            if W[GLB, a] > low:
+                w, low = a, W[GLB, a]
+            if ub > u1:
+                u1, u1_arm, u2 = ub, a, u1
+            elif ub > u2:
+                u2 = ub
+    if top_ub >= _TIE_PRONE or (u2 if u1_arm == w else u1) >= low:
+        return -1
+    return w
+
+
+@njit(cache=True)
+def _write_certified(W, out):
+    """Every arm's score is its group's lower bound, if the ties inside groups (as in
+    :func:`_settle_ties`, without solving) are settled by the bounds: at the second and later
+    arms of a group, an earlier score above the group's upper bound, or every earlier group's
+    interval disjoint from this one's. Scores are written on the way; False at the first pair
+    that is not settled."""
+    prefix = -np.inf
+    for d in range(W.shape[1]):
+        g = np.int64(W[LEADER, d])
+        if g != d and not prefix > W[GUB, g]:
+            for j in range(d):
+                h = np.int64(W[LEADER, j])
+                if h != g and not (W[GUB, h] < W[GLB, g] or W[GUB, g] < W[GLB, h]):
+                    return False
+        v = W[GLB, g]
+        prefix = max(prefix, v)
+        W[SCORE, d] = v
+        W[EXACT, d] = 0.0
+        out[d] = v
+    return True
+
+
+# ---------------------------------------------------------------- the window
 
 @njit(cache=True)
 def _group_ub(W, g, budget):
@@ -319,24 +420,47 @@ def _open_window(W, t, c, budget):
     from above. If the other groups' largest upper bound at ``b1`` (``U``) is below ``L`` and the
     tie-prone zone, and the ties inside groups are settled by the bounds at ``b1`` (as in
     :func:`_certified`), then at any later call of the window ``w``, just pulled, wins alone
-    whenever its fresh lower bound exceeds ``U`` (:func:`_index`: one logarithm and one square
-    root). Pairs with ``w`` need no check then: its score is above every other upper bound.
+    whenever its fresh lower bound exceeds ``U`` (:func:`_window_holds`: one logarithm and one
+    square root). Pairs with ``w`` need no check then: its score is above every other upper bound.
 
     ``t1``: the budget at which each of these conditions would first fail is found from the
-    bounds (linear, or a square root, in the budget); ``b1`` goes half-way to the first failure
-    of ``U < L`` (``w``'s lower bound moves with its pulls) and 9/10 of the way to the others,
-    then every condition is checked again at ``b1``. Sets ``W[WIN_ARM]`` to -1 when no window
-    opens."""
-    K = W.shape[1]
+    bounds (linear, or a square root, in the budget: :func:`_window_hits`,
+    :func:`_window_tie_hits`); ``b1`` goes half-way to the first failure of ``U < L`` (``w``'s
+    lower bound moves with its pulls) and 9/10 of the way to the others (:func:`_window_end`),
+    then every condition is checked again at ``b1`` (:func:`_others_ub`,
+    :func:`_window_ties_hold`). Sets ``W[WIN_ARM]`` to -1 when no window opens."""
     w = np.int64(W[WIN_ARM, 0])
     L = W[GLB, w]
     if W[DUP, w] > 0.0:                     # the winner must be alone in its group
         W[WIN_ARM, 0] = -1.0
         return
-    # each group's bound: a tangent if one of its arms has one, else the fresh bound
+    groups, maxn = _window_bounds(W, w)
+    b_win, b_other = _window_hits(W, w, L)
+    if groups:
+        settled, b_other = _window_tie_hits(W, w, budget, b_other)
+        if not settled:
+            W[WIN_ARM, 0] = -1.0
+            return
+    b1 = min(budget + 0.5 * (b_win - budget), budget + 0.9 * (b_other - budget))
+    if not b1 > budget:
+        W[WIN_ARM, 0] = -1.0
+        return
+    t1, b1 = _window_end(t, c, b1)
+    U = _others_ub(W, w, b1)
+    if not (U < _TIE_PRONE and U < L) or (groups and not _window_ties_hold(W, w, b1)):
+        W[WIN_ARM, 0] = -1.0
+        return
+    W[WIN_T1, 0], W[WIN_U, 0], W[WIN_MAXN, 0] = t1, U, maxn
+
+
+@njit(cache=True)
+def _window_bounds(W, w):
+    """Each group's window bound (GA, GB): a tangent if one of its arms has one (the first such
+    arm's), else the fresh bound (GB = -1). Returns (whether any group has two arms or more, the
+    largest count of the arms other than ``w``)."""
     groups = False
     maxn = 0.0
-    for a in range(K):
+    for a in range(W.shape[1]):
         g = np.int64(W[LEADER, a])          # a group's first arm comes first
         groups |= W[DUP, a] > 0.0
         if a != w:
@@ -346,171 +470,210 @@ def _open_window(W, t, c, budget):
                 W[GA, g], W[GB, g] = W[TAN_A, a], W[TAN_B, a]
         elif g == a:
             W[GA, g], W[GB, g] = 0.0, -1.0
-    # where the conditions would fail
+    return groups, maxn
+
+
+@njit(cache=True)
+def _window_hits(W, w, L):
+    """(the smallest budget at which another group's upper bound reaches ``L``, the smallest at
+    which one reaches the tie-prone zone)."""
     b_win, b_other = np.inf, np.inf
-    for g in range(K):
+    for g in range(W.shape[1]):
         if g != w and np.int64(W[LEADER, g]) == g:
             b_win = min(b_win, _group_hit(W, g, L))
             b_other = min(b_other, _group_hit(W, g, _TIE_PRONE))
-    if groups:
-        prefix = -np.inf                    # the largest score written before d, w's aside
-        for d in range(K):
-            g = np.int64(W[LEADER, d])
-            if g != d and d < w:            # after w: w's score is above every other bound
-                if prefix > _group_ub(W, g, budget):
-                    b_other = min(b_other, _group_hit(W, g, prefix))
-                else:
-                    for j in range(d):
-                        h = np.int64(W[LEADER, j])
-                        if h != g:
-                            if _group_ub(W, h, budget) < W[GLB, g]:
-                                b_other = min(b_other, _group_hit(W, h, W[GLB, g]))
-                            elif _group_ub(W, g, budget) < W[GLB, h]:
-                                b_other = min(b_other, _group_hit(W, g, W[GLB, h]))
-                            else:
-                                W[WIN_ARM, 0] = -1.0
-                                return
-            if d != w:
-                prefix = max(prefix, W[GLB, g])
-    b1 = min(budget + 0.5 * (b_win - budget), budget + 0.9 * (b_other - budget))
-    if not b1 > budget:
-        W[WIN_ARM, 0] = -1.0
-        return
-    # the last t of the window, and the conditions checked again at its budget
+    return b_win, b_other
+
+
+@njit(cache=True)
+def _window_tie_hits(W, w, budget, b_other):
+    """The ties inside groups before ``w`` (after it, ``w``'s score is above every other bound),
+    as :func:`_write_certified` settles them but with the window's bounds at ``budget``:
+    (False, _) if one is not settled now, else (True, ``b_other`` lowered to the first budget at
+    which a settling comparison would stop holding)."""
+    prefix = -np.inf                        # the largest score written before d, w's aside
+    for d in range(W.shape[1]):
+        g = np.int64(W[LEADER, d])
+        if g != d and d < w:
+            if prefix > _group_ub(W, g, budget):
+                b_other = min(b_other, _group_hit(W, g, prefix))
+            else:
+                settled, b_other = _pair_hits(W, g, d, budget, b_other)
+                if not settled:
+                    return False, b_other
+        if d != w:
+            prefix = max(prefix, W[GLB, g])
+    return True, b_other
+
+
+@njit(cache=True)
+def _pair_hits(W, g, d, budget, b_other):
+    """Group ``g`` against the groups of the arms before ``d``: each pair's intervals disjoint at
+    ``budget`` (True, ``b_other`` lowered to the budget at which the lower one's upper bound reaches
+    the other's lower bound), or (False, _) at the first pair that overlaps."""
+    for j in range(d):
+        h = np.int64(W[LEADER, j])
+        if h != g:
+            if _group_ub(W, h, budget) < W[GLB, g]:
+                b_other = min(b_other, _group_hit(W, h, W[GLB, g]))
+            elif _group_ub(W, g, budget) < W[GLB, h]:
+                b_other = min(b_other, _group_hit(W, g, W[GLB, h]))
+            else:
+                return False, b_other
+    return True, b_other
+
+
+@njit(cache=True)
+def _window_end(t, c, b1):
+    """(t1, its budget): the last ``t1 >= t`` whose budget is at most ``b1`` (t itself if none is),
+    capped at 1e15; b1 > 0."""
     shift = c * np.log(np.log(max(t, 3))) if c != 0.0 else 0.0   # c ln ln t1 is at least this
     t1 = np.floor(min(np.exp(b1 - shift), 1e15))
     while t1 > t and _budget(t1, c) > b1:
         t1 -= 1.0
-    b1 = _budget(t1, c)
+    return t1, _budget(t1, c)
+
+
+@njit(cache=True)
+def _others_ub(W, w, b1):
+    """The largest window bound at budget ``b1`` of the groups other than ``w``'s (U)."""
     U = -np.inf
-    for g in range(K):
+    for g in range(W.shape[1]):
         if g != w and np.int64(W[LEADER, g]) == g:
             U = max(U, _group_ub(W, g, b1))
-    if not (U < _TIE_PRONE and U < L):
-        W[WIN_ARM, 0] = -1.0
-        return
-    if groups:
-        prefix = -np.inf
-        for d in range(K):
-            g = np.int64(W[LEADER, d])
-            if g != d and d < w and not prefix > _group_ub(W, g, b1):
-                for j in range(d):
-                    h = np.int64(W[LEADER, j])
-                    if h != g and not (_group_ub(W, h, b1) < W[GLB, g] or _group_ub(W, g, b1) < W[GLB, h]):
-                        W[WIN_ARM, 0] = -1.0
-                        return
-            if d != w:
-                prefix = max(prefix, W[GLB, g])
-    W[WIN_T1, 0], W[WIN_U, 0], W[WIN_MAXN, 0] = t1, U, maxn
+    return U
 
 
 @njit(cache=True)
-def index(state, t, params, out):
-    # the work happens in a function of plain arrays: unpacking the state tuple inside code
-    # with branches and loops would leave reference-count updates in it (see base.py)
-    _index(state[0], t, params[0], out)
+def _window_ties_hold(W, w, b1):
+    """Whether the ties inside groups before ``w`` are still settled with the window's bounds at
+    budget ``b1`` (the check of :func:`_window_tie_hits`, at the window's end)."""
+    prefix = -np.inf
+    for d in range(W.shape[1]):
+        g = np.int64(W[LEADER, d])
+        if g != d and d < w and not prefix > _group_ub(W, g, b1):
+            for j in range(d):
+                h = np.int64(W[LEADER, j])
+                if h != g and not (_group_ub(W, h, b1) < W[GLB, g] or _group_ub(W, g, b1) < W[GLB, h]):
+                    return False
+        if d != w:
+            prefix = max(prefix, W[GLB, g])
+    return True
+
+
+# ---------------------------------------------------------------- the general case
+
+@njit(cache=True)
+def _pruned(W, budget, out):
+    """The general way, in seven steps: bounds of every arm and group (:func:`_arm_bounds`,
+    :func:`_group_bounds`), the groups whose index may be capped solved (:func:`_solve_capped`),
+    the largest lower bound (:func:`_largest_lower`), the groups that may win solved
+    (:func:`_solve_contenders`), the ties inside groups settled (:func:`_settle_ties`), the group
+    with the largest lower bound solved unless it wins alone, and the scores written
+    (:func:`_write_scores`)."""
+    _arm_bounds(W, budget)
+    top = _group_bounds(W)                   # the largest exact index so far
+    top = _solve_capped(W, budget, top)
+    low, low_arm = _largest_lower(W, top)
+    top, low = _solve_contenders(W, budget, top, low, low_arm)
+    top = _settle_ties(W, budget, top)
+    # 6. the group with the largest lower bound: the sole possible winner when every other
+    #    index is below that bound (written as its lower bound), or a group like the others
+    if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
+        _solve_group(W, np.int64(low_arm), budget)   # int64: one compiled signature, not a literal -1 too
+    _write_scores(W, out)
 
 
 @njit(cache=True)
-def _index(W, t, c, out):
-    K = out.shape[0]
-    budget = _budget(t, c)
-    if W[MEMO_CHANGED, 0] == 0.0 and W[MEMO_T, 0] == t:
-        # the same round: the memoised scores, with the pruned arms solved now
-        for a in range(K):
-            if W[EXACT, a] == 0.0:
-                _solve(W, a, budget)
-                W[WIN_ARM, 0] = -1.0           # scores exact at this t: no window past it
-            out[a] = W[SCORE, a]
-        return
-    W[MEMO_T, 0], W[MEMO_CHANGED, 0] = t, 0.0
-    w = np.int64(W[WIN_ARM, 0])
-    if w >= 0:
-        # the window of the last certified verdict: only its winner was pulled since (see
-        # _update), so it wins alone if its fresh lower bound is above the others' bound U
-        if t <= W[WIN_T1, 0]:
-            n = W[COUNT, w]
-            lb = _fresh_lower(W[MEAN, w], budget / n)
-            if lb > W[WIN_U, 0]:
-                W[SCORE, w] = lb
-                for a in range(K):
-                    out[a] = W[SCORE, a]
-                return
-        W[WIN_ARM, 0] = -1.0
-    if budget <= 0.0:                          # every index equals its mean: no pruning
-        for a in range(K):
-            out[a] = _solve(W, a, budget) if W[COUNT, a] > 0 else np.inf
-            W[EXACT, a] = 1.0
-            W[SCORE, a] = out[a]
-        return
-    if _certified(W, budget, out):
-        _open_window(W, t, c, budget)
-        return
-    W[WIN_ARM, 0] = -1.0
-    # 1. bounds of every arm, then of every group of arms with equal statistics (a group is
-    #    named by its first arm; an arm alone is a group of one)
-    for a in range(K):
+def _arm_bounds(W, budget):
+    """1. Every arm's bounds UB, LB (unpulled: +inf, exactly; solved since its last pull: its
+    tangent and last solved value; else :func:`_fresh_bounds`), its group's reset."""
+    for a in range(W.shape[1]):
         n = W[COUNT, a]
         W[EXACT, a] = 0.0
         W[SOLVED, a] = 0.0
         W[GUB, a], W[GLB, a] = np.inf, -np.inf
-        if n == 0.0:                            # unpulled: +inf, exactly
+        if n == 0.0:
             W[UB, a] = W[LB, a] = np.inf
-        elif W[TAN_A, a] < np.inf:                 # solved since its last pull: tangent bound
+        elif W[TAN_A, a] < np.inf:
             W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
             W[LB, a] = W[LOWER, a]
-        else:                                   # pulled since its last solve
+        else:
             W[UB, a], W[LB, a] = _fresh_bounds(W[MEAN, a], budget / n)
-    top = -np.inf                               # the largest exact index
-    for a in range(K):
+
+
+@njit(cache=True)
+def _group_bounds(W):
+    """1. Every group's bounds ``[max LB, min UB]`` over its arms (a group is named by its first
+    arm; an arm alone is a group of one); the group of unpulled arms is solved (+inf). Returns the
+    largest exact index so far (+inf if an arm is unpulled, else -inf)."""
+    top = -np.inf
+    for a in range(W.shape[1]):
         g = np.int64(W[LEADER, a])
         W[GUB, g] = min(W[GUB, g], W[UB, a])
         W[GLB, g] = max(W[GLB, g], W[LB, a])
         if W[COUNT, a] == 0.0 and W[SOLVED, g] == 0.0:
             W[SOLVED, g], W[VALUE, g] = 1.0, np.inf
             top = np.inf
-    # 2. groups whose index may be capped at (or near) 1 are solved: ties by value
-    for a in range(K):
+    return top
+
+
+@njit(cache=True)
+def _solve_capped(W, budget, top):
+    """2. Groups whose upper bound is tie-prone (the index may be capped at or near 1) are
+    solved: ties by value. Returns ``top`` raised to their indices."""
+    for a in range(W.shape[1]):
         g = np.int64(W[LEADER, a])
         if g == a and W[SOLVED, g] == 0.0 and W[GUB, g] >= _TIE_PRONE:
             top = max(top, _solve_group(W, g, budget))
-    # 3. the largest lower bound: the winning index is at least `low`
+    return top
+
+
+@njit(cache=True)
+def _largest_lower(W, top):
+    """3. (low, its group): the largest lower bound of an unsolved group if above ``top`` (the
+    first of equal ones), else (top, -1). The winning index is at least ``low``."""
     low = top
     low_arm = -1
-    for a in range(K):
+    for a in range(W.shape[1]):
         if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and W[GLB, a] > low:
             low, low_arm = W[GLB, a], a
-    # 4. groups that may win are solved (the group with the largest lower bound waits for 6)
-    for a in range(K):
+    return low, low_arm
+
+
+@njit(cache=True)
+def _solve_contenders(W, budget, top, low, low_arm):
+    """4. Groups that may win (upper bound at least ``low``) are solved, in order, ``low`` and
+    ``top`` raised to each index; the group ``low_arm`` waits for step 6. Returns (top, low)."""
+    for a in range(W.shape[1]):
         if np.int64(W[LEADER, a]) == a and W[SOLVED, a] == 0.0 and a != low_arm and W[GUB, a] >= low:
             q = _solve_group(W, a, budget)
             top = max(top, q)
             low = max(low, q)
-    # 5. ties at the second and later arms of a group: there the engine draws a random number
-    #    iff no earlier arm has a larger index. Unless an earlier lower bound is above the
-    #    group's upper bound, or the group's lower bound above every earlier upper bound of
-    #    another group, every earlier group must compare with this one the same way written as
-    #    exactly; solve until they do
+    return top, low
+
+
+@njit(cache=True)
+def _settle_ties(W, budget, top):
+    """5. Ties at the second and later arms of a group: there the engine draws a random number
+    iff no earlier arm has a larger index. Unless an earlier lower bound is above the group's
+    upper bound, or the group's lower bound above every earlier upper bound of another group,
+    every earlier group must compare with this one the same way written as exactly
+    (:func:`_make_consistent`); passes until no solve is needed. Returns ``top``."""
     changed = True
     while changed:
         changed = False
         prefix = -np.inf
         hi1, hi1_group, hi2 = -np.inf, -1, -np.inf    # the largest upper bounds so far, of two groups
-        for d in range(K):
+        for d in range(W.shape[1]):
             g = np.int64(W[LEADER, d])
             solved = W[SOLVED, g] > 0.0
             if g != d:
                 others_hi = hi2 if hi1_group == g else hi1
                 if not (prefix > (W[VALUE, g] if solved else W[GUB, g])
                         or (W[VALUE, g] if solved else W[GLB, g]) > others_hi):
-                    for j in range(d):
-                        h = np.int64(W[LEADER, j])
-                        if h != g and not _consistent(W, g, h):
-                            if W[SOLVED, g] == 0.0:
-                                top = max(top, _solve_group(W, g, budget))
-                            if not _consistent(W, g, h):
-                                top = max(top, _solve_group(W, h, budget))
-                            changed = True
+                    top, solves = _make_consistent(W, g, d, budget, top)
+                    changed |= solves
             prefix = max(prefix, W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GLB, g])
             hi = W[VALUE, g] if W[SOLVED, g] > 0.0 else W[GUB, g]
             if g == hi1_group:
@@ -519,12 +682,31 @@ def _index(W, t, c, out):
                 hi1, hi1_group, hi2 = hi, g, hi1
             else:
                 hi2 = max(hi2, hi)
-    # 6. the group with the largest lower bound: the sole possible winner when every other
-    #    index is below that bound (written as its lower bound), or a group like the others
-    if low_arm >= 0 and W[SOLVED, low_arm] == 0.0 and top >= W[GLB, low_arm] and W[GUB, low_arm] >= max(low, top):
-        _solve_group(W, np.int64(low_arm), budget)   # int64: one compiled signature, not a literal -1 too
-    # 7. write: solved groups their index, the others their lower bound
-    for a in range(K):
+    return top
+
+
+@njit(cache=True)
+def _make_consistent(W, g, d, budget, top):
+    """Group ``g`` against the group of each arm before ``d``: where the two do not compare the
+    same way written as exactly (:func:`_consistent`), solve ``g``, then the other if still needed.
+    Returns (``top`` raised to the indices solved, whether any pair needed it)."""
+    changed = False
+    for j in range(d):
+        h = np.int64(W[LEADER, j])
+        if h != g and not _consistent(W, g, h):
+            if W[SOLVED, g] == 0.0:
+                top = max(top, _solve_group(W, g, budget))
+            if not _consistent(W, g, h):
+                top = max(top, _solve_group(W, h, budget))
+            changed = True
+    return top, changed
+
+
+@njit(cache=True)
+def _write_scores(W, out):
+    """7. Solved groups are written as their index (and their arms take the solved arm's bounds),
+    the others as their lower bound."""
+    for a in range(W.shape[1]):
         g = np.int64(W[LEADER, a])
         if W[SOLVED, g] > 0.0:
             W[SCORE, a] = W[VALUE, g]
