@@ -186,10 +186,20 @@ def normal(st):
 
 
 @njit(cache=True, inline="always")
+def ratio(a, b):
+    """``a / b`` without Numba's test for a zero divisor (IEEE division: the same bits wherever
+    ``b != 0``). Numba's ``/`` on floats tests the divisor and raises ZeroDivisionError, and that
+    exit, inlined into the run loop, measured a third of a Thompson pull (docs/guide_speed.md,
+    "Thompson against its tuned C loop"); every divisor of the samplers and the posterior
+    constants is positive."""
+    return np.true_divide(a, b)
+
+
+@njit(cache=True, inline="always")
 def gamma_consts(a):
     """(d, c) of Marsaglia and Tsang's method for shape ``a >= 1``."""
     d = a - 1.0 / 3.0
-    return d, 1.0 / np.sqrt(9.0 * d)
+    return d, ratio(1.0, np.sqrt(9.0 * d))
 
 
 @njit(cache=True, inline="always")
@@ -256,4 +266,4 @@ def beta_dc(st, da, ca, db, cb):
     """Beta(a, b) for a, b >= 1 from cached Marsaglia-Tsang constants of both shapes."""
     x, st = gamma_dc(st, da, ca)
     y, st = gamma_dc(st, db, cb)
-    return x / (x + y), st
+    return ratio(x, x + y), st

@@ -13,9 +13,9 @@ import numpy as np
 from numba import njit
 
 from . import _sampling as smp
-from ._stats import add_reward, new_stats
+from ._stats import new_stats
 from .base import define_agent
-from .thompson import _C1, _D1, family_params, new_posteriors, refresh_posterior, sample_posteriors
+from .thompson import _C1, _D1, add_reward, family_params, new_posteriors, refresh_posterior, sample_posteriors
 
 
 @njit(cache=True)
@@ -40,7 +40,7 @@ def index(state, t, params, out):
             g, st = smp.gamma_dc(st, dir_d[a, o], dir_c[a, o])
             weighted += g * theta[o]
             total += g
-        out[a] = weighted / total
+        out[a] = smp.ratio(weighted, total)
     smp.store(rng, st)
 
 
