@@ -307,8 +307,8 @@ def _all_solved(W, budget, out):
 @njit(cache=True)
 def _certified(W, budget, out):
     """The common case, in four passes and no solve: one group's lower bound is above every
-    other group's upper bound (:func:`_certified_winner`), no index can be capped, and the ties
-    inside groups are settled by the bounds alone (:func:`_write_certified`). Then every arm is
+    other group's upper bound (``_certified_winner``), no index can be capped, and the ties
+    inside groups are settled by the bounds alone (``_write_certified``). Then every arm is
     written as its group's lower bound (True); else nothing is decided here (False) and ``_index``
     takes the general way."""
     if not _certified_bounds(W, budget):
