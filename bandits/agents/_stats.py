@@ -10,6 +10,8 @@ reference-count updates, see :mod:`.base`).
 import numpy as np
 from numba import njit
 
+from ._sampling import ratio
+
 
 @njit(cache=True, inline="always")
 def new_stats(n):
@@ -18,11 +20,14 @@ def new_stats(n):
 
 @njit(cache=True, inline="always")
 def add_reward(stats, key, reward):
+    """One reward at ``key``. The count is at least 1 after the increment, so the divisions are
+    ``_sampling.ratio``'s (the same bits as ``/`` without Numba's test of a zero divisor, which
+    measured a third of a Thompson pull: docs/guide_speed.md)."""
     counts, sums, means, inv_sqrt = stats
     counts[key] += 1.0
     sums[key] += reward
-    means[key] = sums[key] / counts[key]
-    inv_sqrt[key] = 1.0 / np.sqrt(counts[key])
+    means[key] = ratio(sums[key], counts[key])
+    inv_sqrt[key] = ratio(1.0, np.sqrt(counts[key]))
 
 
 @njit(cache=True)

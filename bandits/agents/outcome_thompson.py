@@ -13,9 +13,9 @@ import numpy as np
 from numba import njit
 
 from . import _sampling as smp
-from ._stats import new_stats
+from ._stats import add_reward, new_stats
 from .base import define_agent
-from .thompson import _C1, _D1, add_reward, family_params, new_posteriors, refresh_posterior, sample_posteriors
+from .thompson import _C1, _D1, family_params, new_posteriors, refresh_posterior, sample_posteriors
 
 
 @njit(cache=True)

@@ -15,7 +15,7 @@ import numpy as np
 from numba import njit
 
 from . import _sampling as smp
-from ._stats import new_stats
+from ._stats import add_reward, new_stats
 from .base import define_agent
 
 _D1 = 1.0 - 1.0 / 3.0              # Marsaglia-Tsang d and c of the prior's shape 1
@@ -25,18 +25,6 @@ _C1 = 1.0 / np.sqrt(9.0 * _D1)
 def family_params(instance, values):
     """``params = [is_gaussian, sigma]``: the posterior depends on the reward family."""
     return [1.0 if instance.rewards == "gaussian" else 0.0, instance.sigma]
-
-
-@njit(cache=True, inline="always")
-def add_reward(stats, key, reward):
-    """:func:`._stats.add_reward` (the same numbers) with the divisions of :func:`._sampling.ratio`:
-    the count is at least 1 here, and Numba's test of a zero divisor in this update alone
-    measured a third of a Thompson pull (docs/guide_speed.md, "Thompson against its tuned C loop")."""
-    counts, sums, means, inv_sqrt = stats
-    counts[key] += 1.0
-    sums[key] += reward
-    means[key] = smp.ratio(sums[key], counts[key])
-    inv_sqrt[key] = smp.ratio(1.0, np.sqrt(counts[key]))
 
 
 @njit(cache=True, inline="always")
