@@ -320,6 +320,15 @@ def _certified(W, budget, out):
     return _write_certified(W, out)
 
 
+@njit(cache=True, inline="always")
+def _pulled_bounds(W, a, budget):
+    """Upper and lower bounds of pulled arm ``a``'s index at ``budget``: its tangent and last solved
+    value once solved since its last pull, else :func:`_fresh_bounds`."""
+    if W[TAN_A, a] < np.inf:
+        return W[TAN_A, a] + budget * W[TAN_B, a], W[LOWER, a]
+    return _fresh_bounds(W[MEAN, a], budget / W[COUNT, a])
+
+
 @njit(cache=True)
 def _certified_bounds(W, budget):
     """Each group's bounds ``[max lb, min ub]`` over its arms into GLB, GUB (an arm's bounds: its
@@ -328,11 +337,7 @@ def _certified_bounds(W, budget):
         n = W[COUNT, a]
         if n == 0.0:
             return False
-        if W[TAN_A, a] < np.inf:
-            ub = W[TAN_A, a] + budget * W[TAN_B, a]
-            lb = W[LOWER, a]
-        else:
-            ub, lb = _fresh_bounds(W[MEAN, a], budget / n)
+        ub, lb = _pulled_bounds(W, a, budget)
         g = np.int64(W[LEADER, a])                       # g <= a: a group's first arm comes first
         if g == a:
             W[GUB, a], W[GLB, a] = ub, lb
@@ -595,11 +600,8 @@ def _arm_bounds(W, budget):
         W[GUB, a], W[GLB, a] = np.inf, -np.inf
         if n == 0.0:
             W[UB, a] = W[LB, a] = np.inf
-        elif W[TAN_A, a] < np.inf:
-            W[UB, a] = W[TAN_A, a] + budget * W[TAN_B, a]
-            W[LB, a] = W[LOWER, a]
         else:
-            W[UB, a], W[LB, a] = _fresh_bounds(W[MEAN, a], budget / n)
+            W[UB, a], W[LB, a] = _pulled_bounds(W, a, budget)
 
 
 @njit(cache=True)
